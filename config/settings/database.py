@@ -1,0 +1,19 @@
+"""DATABASE_URL switches from the embedded SQLite default to Postgres."""
+
+import dj_database_url
+
+from config.env import BASE_DIR, env
+
+DATABASE_URL = env("DATABASE_URL")
+
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(BASE_DIR / "db.sqlite3"),
+            # Many requests write at once (events, claims); wait instead of failing.
+            "OPTIONS": {"timeout": 20},
+        }
+    }

@@ -1,0 +1,18 @@
+"""Product settings; each can be overridden by the environment."""
+
+from config.env import env_bool, env_int
+
+# How many missions each eligible player draws per period type.
+MISSIONS_PER_PERIOD = {
+    "daily": env_int("MISSIONS_DAILY", 3),
+    "weekly": env_int("MISSIONS_WEEKLY", 2),
+    "monthly": env_int("MISSIONS_MONTHLY", 1),
+}
+# A completed mission stays claimable this long after its period ends.
+MISSIONS_CLAIM_GRACE_HOURS = env_int("MISSIONS_CLAIM_GRACE_HOURS", 24)
+# After the grace time, unclaimed rewards are granted automatically.
+MISSIONS_AUTO_GRANT_UNCLAIMED = env_bool("MISSIONS_AUTO_GRANT_UNCLAIMED", True)
+# An event may arrive this long after its period ended and still count.
+MISSIONS_LATE_EVENT_GRACE_MINUTES = env_int("MISSIONS_LATE_EVENT_GRACE_MINUTES", 60)
+MISSIONS_MAX_BATCH = 1000
+MISSIONS_MAX_EVENT_DATA_BYTES = 16 * 1024

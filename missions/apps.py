@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class MissionsConfig(AppConfig):
+    name = "missions"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401

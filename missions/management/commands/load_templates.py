@@ -1,0 +1,35 @@
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from missions.errors import TemplateInvalid
+from missions.services import templates_load
+
+
+class Command(BaseCommand):
+    help = "Load mission templates from a JSON list; all or nothing; same keys are updated."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+
+    def handle(self, *args: Any, file: Path, **options: Any) -> None:
+        try:
+            items = json.loads(file.read_text())
+        except FileNotFoundError as exc:
+            raise CommandError(f"{file}: no such file") from exc
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"{file}: not valid JSON ({exc})") from exc
+        try:
+            created, updated = templates_load(items=items)
+        except TemplateInvalid as exc:
+            lines = [f"{file}: {exc.message}"]
+            for label, errors in exc.errors.items():
+                lines.append(f"  template {label}:")
+                if isinstance(errors, dict):
+                    lines += [f"    {field}: {'; '.join(msgs)}" for field, msgs in errors.items()]
+                else:
+                    lines.append(f"    {errors}")
+            raise CommandError("\n".join(lines)) from exc
+        self.stdout.write(self.style.SUCCESS(f"{file}: {created} created, {updated} updated"))

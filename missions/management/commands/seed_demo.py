@@ -1,0 +1,115 @@
+"""Demo data for `make run`: templates of every type and category, players, an admin. Idempotent."""
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from missions.models import MissionTemplate, PlayerProfile
+from missions.services import missions_assign_all, templates_load
+from rewards.models import Badge, Item, Title, UserBadge
+
+DEMO_TEMPLATES = Path(__file__).resolve().parents[2] / "demo" / "templates.json"
+ADMIN = ("admin", "admin-demo-pass")
+PLAYER_PASSWORD = "player-demo-pass"
+PLAYERS = 50
+
+ITEMS = {"streak_freeze": ("Streak Freeze", "Covers one missed day of your streak.", "snowflake")}
+BADGES = {
+    "newcomer": "Newcomer",
+    "wordsmith": "Wordsmith",
+    "weekly_champion": "Weekly Champion",
+    "marathoner": "Marathoner",
+    "snowflake": "Snowflake",
+    "centurion": "Centurion",
+    "vip": "VIP",
+}
+TITLES = {
+    "scribe": "Scribe",
+    "contributor": "Contributor",
+    "whale": "Whale",
+    "centurion": "Centurion",
+}
+
+
+def demo_level(index: int) -> int:
+    """Players 1..50 spread over levels 1..25 so level-gated templates differ between them."""
+    return 1 + (index * 7) % 25
+
+
+class Command(BaseCommand):
+    help = "Load demo templates, catalogs, 50 players and an admin (safe to run again)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--players", type=int, default=PLAYERS)
+
+    def handle(self, *args: Any, players: int, **options: Any) -> None:
+        now = timezone.now()
+        templates = json.loads(DEMO_TEMPLATES.read_text())
+        running = {
+            t.key: t
+            for t in MissionTemplate.objects.filter(
+                period_type="special", starts_at__lte=now, ends_at__gt=now
+            )
+        }
+        for template in templates:
+            if template.get("period_type") == "special":
+                # Keep the demo's special event running whenever the demo is loaded; a window
+                # that still runs is kept, so seeding again does not open a new period.
+                kept = running.get(template["key"])
+                if kept and kept.starts_at and kept.ends_at:
+                    start, end = kept.starts_at, kept.ends_at
+                else:
+                    start = (now - timedelta(days=7)).replace(
+                        hour=0, minute=0, second=0, microsecond=0
+                    )
+                    end = start + timedelta(days=44)
+                template["starts_at"], template["ends_at"] = start.isoformat(), end.isoformat()
+        User = get_user_model()
+        with transaction.atomic():
+            for key, (name, description, icon) in ITEMS.items():
+                Item.objects.update_or_create(
+                    key=key, defaults={"name": name, "description": description, "icon": icon}
+                )
+            for key, name in BADGES.items():
+                Badge.objects.update_or_create(key=key, defaults={"name": name})
+            for key, name in TITLES.items():
+                Title.objects.update_or_create(key=key, defaults={"name": name})
+            created, updated = templates_load(items=templates)
+            admin, _ = User.objects.get_or_create(
+                username=ADMIN[0], defaults={"email": "admin@example.com"}
+            )
+            admin.is_staff = admin.is_superuser = True
+            admin.set_password(ADMIN[1])
+            admin.save()
+            vip = Badge.objects.get(key="vip")
+            for index in range(1, players + 1):
+                user, was_new = User.objects.get_or_create(username=f"player{index:02d}")
+                if was_new:
+                    user.set_password(PLAYER_PASSWORD)
+                    user.save()
+                PlayerProfile.objects.update_or_create(
+                    user=user, defaults={"level": demo_level(index)}
+                )
+                if index % 10 == 0:
+                    UserBadge.objects.get_or_create(user=user, badge=vip)
+        assigned = missions_assign_all(now=now)
+        self.stdout.write(
+            f"templates: {created} created, {updated} updated; "
+            f"players: {players}; missions assigned: {assigned}"
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Admin login:  {ADMIN[0]} / {ADMIN[1]}  → http://127.0.0.1:8000/admin/"
+            )
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Player login: player01 / {PLAYER_PASSWORD}  → http://127.0.0.1:8000/"
+            )
+        )

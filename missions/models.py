@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+# Perpetual missions have one period that never ends; it starts here.
+PERPETUAL_START = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class Category(models.TextChoices):
+    PARTICIPATION = "participation"
+    SOCIAL = "social"
+    TRADING = "trading"
+    CONTENT = "content"
+    ENGAGEMENT = "engagement"
+    ACHIEVEMENT = "achievement"
+    SPECIAL_EVENT = "special_event"
+    VIP_EXCLUSIVE = "vip_exclusive"
+
+
+class MissionType(models.TextChoices):
+    COUNT = "count"
+    THRESHOLD = "threshold"
+    STREAK = "streak"
+    TIMEBOUND = "timebound"
+    COMBO = "combo"
+    UNIQUE = "unique"
+    COMPETITIVE = "competitive"
+
+
+class PeriodType(models.TextChoices):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    SPECIAL = "special"
+    PERPETUAL = "perpetual"
+
+
+# Period types whose missions are drawn by weight; the others go to every eligible player.
+DRAWN_PERIOD_TYPES = (PeriodType.DAILY, PeriodType.WEEKLY, PeriodType.MONTHLY)
+
+
+class MissionTemplate(models.Model):
+    key = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True, default="")
+    category = models.CharField(max_length=32, choices=Category.choices)
+    type = models.CharField(max_length=32, choices=MissionType.choices)
+    period_type = models.CharField(
+        max_length=16, choices=PeriodType.choices, default=PeriodType.DAILY
+    )
+    requirements = models.JSONField(default=dict)
+    rewards = models.JSONField(default=dict)
+    prerequisites = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    weight = models.PositiveIntegerField(default=100)
+    min_level = models.PositiveIntegerField(default=1)
+    max_level = models.PositiveIntegerField(null=True, blank=True, help_text="Empty = no cap.")
+    cooldown_hours = models.PositiveIntegerField(null=True, blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True, help_text="Special missions only.")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Special missions only.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        indexes = [
+            models.Index(fields=["is_active", "period_type"], name="tmpl_active_period"),
+            models.Index(fields=["category"], name="tmpl_category"),
+            models.Index(fields=["min_level", "max_level"], name="tmpl_level"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key})"
+
+
+class MissionState(models.TextChoices):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CLAIMED = "claimed"
+    # The period ended before completion ("abandoned" in analytics).
+    EXPIRED = "expired"
+    # A timebound mission whose time limit ran out.
+    FAILED = "failed"
+
+
+class ActiveMission(models.Model):
+    """A template assigned to one player for one period instance."""
+
+    template = models.ForeignKey(MissionTemplate, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="missions"
+    )
+    period_type = models.CharField(max_length=16, choices=PeriodType.choices)
+    period_start = models.DateTimeField()
+    # Null for perpetual missions: the period never ends.
+    period_end = models.DateTimeField(null=True, blank=True)
+    assigned_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(
+        max_length=16, choices=MissionState.choices, default=MissionState.ACTIVE
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "template", "period_start"], name="one_mission_per_period"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "state"], name="mission_user_state"),
+            models.Index(
+                fields=["user", "period_type", "period_start"], name="mission_user_period"
+            ),
+            models.Index(fields=["state", "period_end"], name="mission_state_end"),
+            models.Index(fields=["template", "period_start"], name="mission_tmpl_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id}→{self.user_id} [{self.period_start:%Y-%m-%d}] {self.state}"
+
+
+class MissionProgress(models.Model):
+    """Progress of one requirement of one active mission."""
+
+    mission = models.ForeignKey(ActiveMission, on_delete=models.CASCADE, related_name="progress")
+    # Denormalised from the mission so event matching is one indexed lookup.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    requirement_key = models.CharField(max_length=100)
+    action = models.CharField(max_length=100)
+    current = models.DecimalField(max_digits=24, decimal_places=8, default=Decimal(0))
+    # Snapshot of the template's target at assignment; a later edit does not move goalposts.
+    target = models.DecimalField(max_digits=24, decimal_places=8)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mission", "requirement_key"], name="one_progress_per_requirement"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "action"], name="progress_user_action")]
+
+    def __str__(self) -> str:
+        return f"{self.requirement_key}: {self.current}/{self.target}"
+
+    @property
+    def done(self) -> bool:
+        return self.current >= self.target
+
+
+class PlayerProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    level = models.PositiveIntegerField(default=1, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} (level {self.level})"

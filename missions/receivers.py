@@ -1,0 +1,1 @@
+"""Signal receivers of the missions app (wired in MissionsConfig.ready)."""

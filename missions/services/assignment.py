@@ -1,0 +1,296 @@
+"""Assignment: which missions each player gets for each period instance.
+
+Set-based: a chunk of users costs a fixed number of queries whatever its size. The weighted
+draw is seeded by (user, period), so running it again assigns the same missions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+
+from ..models import (
+    DRAWN_PERIOD_TYPES,
+    ActiveMission,
+    MissionProgress,
+    MissionTemplate,
+    PeriodType,
+    PlayerProfile,
+)
+from ..periods import Period, period_for
+from ..signals import missions_assigned
+from .templates import templates_version
+
+
+@dataclass
+class PlayerContext:
+    """What eligibility needs to know about one player."""
+
+    level: int = 1
+    completed_keys: set[str] = field(default_factory=set)
+    badge_keys: set[str] = field(default_factory=set)
+    daily_streak: int = 0
+    # template ids the player may not get yet because of their cooldown
+    cooling_down: set[int] = field(default_factory=set)
+
+
+def is_eligible(template: MissionTemplate, player: PlayerContext) -> bool:
+    if not template.is_active:
+        return False
+    if player.level < template.min_level:
+        return False
+    # A null max_level means no cap (the sketch's lte(maxLevel, level) dropped these).
+    if template.max_level is not None and player.level > template.max_level:
+        return False
+    pre = template.prerequisites or {}
+    if not set(pre.get("missions_completed") or ()).issubset(player.completed_keys):
+        return False
+    if not set(pre.get("badges") or ()).issubset(player.badge_keys):
+        return False
+    if player.daily_streak < int(pre.get("min_streak") or 0):
+        return False
+    return template.id not in player.cooling_down
+
+
+def draw_seed(user_id: int, period: Period) -> int:
+    digest = hashlib.sha256(f"{user_id}:{period.period_type}:{period.start.isoformat()}".encode())
+    return int.from_bytes(digest.digest()[:8], "big")
+
+
+def weighted_draw(templates: Sequence[MissionTemplate], k: int, seed: int) -> list[MissionTemplate]:
+    """k templates by weight without replacement (Efraimidis–Spirakis), deterministic in seed."""
+    rng = random.Random(seed)
+    keyed = []
+    for template in sorted(templates, key=lambda t: t.key):
+        u = rng.random()
+        if template.weight > 0:
+            keyed.append((u ** (1.0 / template.weight), template.key, template))
+    keyed.sort(key=lambda entry: (-entry[0], entry[1]))
+    return [template for _, _, template in keyed[:k]]
+
+
+def _active_templates(now: datetime) -> list[MissionTemplate]:
+    window = Q(period_type=PeriodType.SPECIAL, starts_at__lte=now, ends_at__gt=now)
+    others = ~Q(period_type=PeriodType.SPECIAL)
+    return list(
+        MissionTemplate.objects.filter(Q(is_active=True) & (window | others)).order_by("key")
+    )
+
+
+def _player_contexts(
+    user_ids: Sequence[int], templates: Sequence[MissionTemplate], periods: dict[str, Period]
+) -> dict[int, PlayerContext]:
+    from rewards.models import UserBadge
+    from streaks.models import Streak
+
+    contexts = {user_id: PlayerContext() for user_id in user_ids}
+    for user_id, level in PlayerProfile.objects.filter(user_id__in=user_ids).values_list(
+        "user_id", "level"
+    ):
+        contexts[user_id].level = level
+    needs_completed = any((t.prerequisites or {}).get("missions_completed") for t in templates)
+    needs_badges = any((t.prerequisites or {}).get("badges") for t in templates)
+    needs_streak = any((t.prerequisites or {}).get("min_streak") for t in templates)
+    if needs_completed:
+        rows = (
+            ActiveMission.objects.filter(user_id__in=user_ids, completed_at__isnull=False)
+            .values_list("user_id", "template__key")
+            .distinct()
+        )
+        for user_id, key in rows:
+            contexts[user_id].completed_keys.add(key)
+    if needs_badges:
+        for user_id, key in UserBadge.objects.filter(user_id__in=user_ids).values_list(
+            "user_id", "badge__key"
+        ):
+            contexts[user_id].badge_keys.add(key)
+    if needs_streak:
+        for user_id, current in Streak.objects.filter(
+            user_id__in=user_ids, kind="daily"
+        ).values_list("user_id", "current"):
+            contexts[user_id].daily_streak = current
+    cooling = [t for t in templates if t.cooldown_hours and t.period_type in periods]
+    if cooling:
+        # An earlier assignment blocks the template until its period ended `cooldown_hours` ago.
+        condition = Q()
+        for template in cooling:
+            start = periods[template.period_type].start
+            condition |= Q(
+                template_id=template.id,
+                period_start__lt=start,
+                period_end__gt=start - timedelta(hours=template.cooldown_hours or 0),
+            )
+        cooling_rows = ActiveMission.objects.filter(condition, user_id__in=user_ids).values_list(
+            "user_id", "template_id"
+        )
+        for user_id, template_id in cooling_rows:
+            contexts[user_id].cooling_down.add(template_id)
+    return contexts
+
+
+def _period_of(template: MissionTemplate, periods: dict[str, Period], now: datetime) -> Period:
+    if template.period_type == PeriodType.SPECIAL:
+        return period_for(PeriodType.SPECIAL, now, template)
+    return periods[template.period_type]
+
+
+def missions_assign(
+    *, user_ids: Sequence[int], now: datetime, templates: Sequence[MissionTemplate] | None = None
+) -> list[ActiveMission]:
+    """Assign the current periods' missions to these users. Returns the new missions.
+
+    A fixed number of queries per call, whatever len(user_ids).
+    """
+    if not user_ids:
+        return []
+    if templates is None:
+        templates = _active_templates(now)
+    periods: dict[str, Period] = {
+        str(pt): period_for(pt, now) for pt in (*DRAWN_PERIOD_TYPES, PeriodType.PERPETUAL)
+    }
+    PlayerProfile.objects.bulk_create(
+        [PlayerProfile(user_id=user_id) for user_id in user_ids], ignore_conflicts=True
+    )
+    contexts = _player_contexts(user_ids, templates, periods)
+
+    existing_templates: dict[int, set[int]] = defaultdict(set)
+    existing_drawn: dict[int, set[str]] = defaultdict(set)
+    current = Q()
+    for period in periods.values():
+        current |= Q(period_type=period.period_type, period_start=period.start)
+    current |= Q(
+        period_type=PeriodType.SPECIAL,
+        template_id__in=[t.id for t in templates if t.period_type == PeriodType.SPECIAL],
+    )
+    rows = ActiveMission.objects.filter(current, user_id__in=user_ids).values_list(
+        "user_id", "template_id", "period_type", "period_start"
+    )
+    special_starts = {t.id: t.starts_at for t in templates if t.period_type == PeriodType.SPECIAL}
+    for user_id, template_id, period_type, period_start in rows:
+        if period_type == PeriodType.SPECIAL and special_starts.get(template_id) != period_start:
+            continue
+        existing_templates[user_id].add(template_id)
+        existing_drawn[user_id].add(period_type)
+
+    by_period: dict[str, list[MissionTemplate]] = defaultdict(list)
+    for template in templates:
+        by_period[template.period_type].append(template)
+
+    new: list[ActiveMission] = []
+    for user_id in user_ids:
+        player = contexts[user_id]
+        chosen: list[MissionTemplate] = []
+        for period_type in DRAWN_PERIOD_TYPES:
+            if period_type in existing_drawn[user_id]:
+                continue  # already drawn for this period: re-running is a no-op
+            eligible = [t for t in by_period[period_type] if is_eligible(t, player)]
+            count = settings.MISSIONS_PER_PERIOD.get(period_type, 0)
+            chosen += weighted_draw(eligible, count, draw_seed(user_id, periods[period_type]))
+        for period_type in (PeriodType.SPECIAL, PeriodType.PERPETUAL):
+            chosen += [
+                t
+                for t in by_period[period_type]
+                if t.id not in existing_templates[user_id] and is_eligible(t, player)
+            ]
+        for template in chosen:
+            period = _period_of(template, periods, now)
+            new.append(
+                ActiveMission(
+                    template=template,
+                    user_id=user_id,
+                    period_type=template.period_type,
+                    period_start=period.start,
+                    period_end=period.end,
+                    assigned_at=now,
+                )
+            )
+    if not new:
+        return []
+    with transaction.atomic():
+        # A concurrent lazy assignment may have inserted the same rows: keep theirs.
+        created = ActiveMission.objects.bulk_create(
+            new,
+            update_conflicts=True,
+            unique_fields=["user", "template", "period_start"],
+            update_fields=["period_type"],
+        )
+        MissionProgress.objects.bulk_create(
+            [
+                MissionProgress(
+                    mission_id=mission.pk,
+                    user_id=mission.user_id,
+                    requirement_key=req_key,
+                    action=req["action"],
+                    target=req["target"],
+                )
+                for mission in created
+                for req_key, req in mission.template.requirements.items()
+            ],
+            ignore_conflicts=True,
+        )
+        transaction.on_commit(
+            lambda: missions_assigned.send(sender=ActiveMission, missions=created)
+        )
+    return created
+
+
+def _assigned_cache_key(user_id: int, now: datetime) -> str:
+    return f"missions:assigned:{user_id}:{now:%Y%m%d}:{templates_version()}"
+
+
+def missions_assign_for_user(*, user_id: int, now: datetime) -> list[ActiveMission]:
+    """Lazy assignment on first access: a late scheduler never shows an empty hub."""
+    key = _assigned_cache_key(user_id, now)
+    if cache.get(key):
+        return []
+    created = missions_assign(user_ids=[user_id], now=now)
+    cache.set(key, True, timeout=3600)
+    return created
+
+
+def missions_assign_all(
+    *,
+    now: datetime,
+    chunk_size: int = 2000,
+    user_ids: Iterable[int] | None = None,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> int:
+    """Assign the current periods for every active user, chunk by chunk; returns missions made."""
+    if user_ids is None:
+        user_ids = (
+            get_user_model()
+            .objects.filter(is_active=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    templates = _active_templates(now)
+    total = 0
+    chunk: list[int] = []
+
+    def flush() -> None:
+        nonlocal total
+        created = missions_assign(user_ids=chunk, now=now, templates=templates)
+        total += len(created)
+        if on_chunk:
+            on_chunk(len(chunk), len(created))
+        chunk.clear()
+
+    for user_id in (
+        user_ids.iterator(chunk_size=chunk_size) if hasattr(user_ids, "iterator") else user_ids
+    ):
+        chunk.append(user_id)
+        if len(chunk) >= chunk_size:
+            flush()
+    if chunk:
+        flush()
+    return total

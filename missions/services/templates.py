@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+
+from ..errors import TemplateInvalid
+from ..models import MissionTemplate
+from ..validation import validate_template
+
+TEMPLATES_VERSION_KEY = "missions:templates-version"
+
+
+def templates_version() -> int:
+    """Bumped whenever a template changes, so cached assignment checks are redone."""
+    return int(cache.get_or_set(TEMPLATES_VERSION_KEY, 1, timeout=None) or 1)
+
+
+def templates_changed() -> None:
+    try:
+        cache.incr(TEMPLATES_VERSION_KEY)
+    except ValueError:
+        cache.set(TEMPLATES_VERSION_KEY, 2, timeout=None)
+
+
+def template_upsert(*, data: dict[str, Any]) -> tuple[MissionTemplate, bool]:
+    """Validate and create or update one template by key. Returns (template, created)."""
+    cleaned = validate_template(data)
+    key = cleaned.pop("key")
+    with transaction.atomic():
+        template, created = MissionTemplate.objects.update_or_create(key=key, defaults=cleaned)
+    transaction.on_commit(templates_changed)
+    return template, created
+
+
+def templates_load(*, items: Any) -> tuple[int, int]:
+    """Load a list of templates, all or nothing. Returns (created, updated).
+
+    Raises TemplateInvalid with errors keyed `<index>:<key>` → {field: [messages]}.
+    """
+    if not isinstance(items, Sequence) or isinstance(items, (str, bytes)):
+        raise TemplateInvalid(
+            "the file must hold a JSON list of templates", errors={"file": ["must be a JSON list"]}
+        )
+    problems: dict[str, Any] = {}
+    cleaned_all = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        label = f"#{index}"
+        if isinstance(item, dict) and isinstance(item.get("key"), str):
+            label = f"#{index} {item['key']}"
+            if item["key"] in seen:
+                problems[label] = {"key": [f"repeats the key of template #{seen[item['key']]}"]}
+                continue
+            seen[item["key"]] = index
+        try:
+            cleaned_all.append(validate_template(item))
+        except TemplateInvalid as exc:
+            problems[label] = exc.errors
+    if problems:
+        raise TemplateInvalid(
+            f"{len(problems)} of {len(items)} templates are invalid; nothing was loaded",
+            errors=problems,
+        )
+    created = updated = 0
+    with transaction.atomic():
+        for cleaned in cleaned_all:
+            key = cleaned.pop("key")
+            _, was_created = MissionTemplate.objects.update_or_create(key=key, defaults=cleaned)
+            created += int(was_created)
+            updated += int(not was_created)
+    transaction.on_commit(templates_changed)
+    return created, updated

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StreaksConfig(AppConfig):
+    name = "streaks"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from missions.models import ActiveMission, MissionProgress, MissionTemplate
+from missions.periods import Period, period_for
+from missions.services import missions_assign, missions_assign_all, missions_assign_for_user
+from missions.services.assignment import draw_seed, weighted_draw
+from tests.factories import ProfileFactory, TemplateFactory, UserFactory, requirement
+
+NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
+
+
+def t(key: str, weight: int) -> MissionTemplate:
+    return MissionTemplate(key=key, weight=weight)
+
+
+def test_the_draw_never_repeats_a_template() -> None:
+    pool = [t(f"k{i}", 1 + i % 4) for i in range(12)]
+    for seed in range(500):
+        drawn = weighted_draw(pool, 5, seed)
+        assert len(drawn) == 5 and len({d.key for d in drawn}) == 5
+
+
+def test_the_draw_is_deterministic_in_its_seed() -> None:
+    pool = [t(f"k{i}", 10 * (i + 1)) for i in range(8)]
+    assert [d.key for d in weighted_draw(pool, 3, 42)] == [
+        d.key for d in weighted_draw(list(reversed(pool)), 3, 42)
+    ]
+    period = period_for("daily", NOW)
+    assert draw_seed(1, period) == draw_seed(1, period)
+    assert draw_seed(1, period) != draw_seed(2, period)
+    assert draw_seed(1, period) != draw_seed(1, Period("daily", period.end, None))
+
+
+def test_the_draw_respects_weights_over_many_seeds() -> None:
+    pool = [t("heavy", 300), t("medium", 100), t("light", 50), t("zero", 0)]
+    counts = Counter(d.key for seed in range(4000) for d in weighted_draw(pool, 1, seed))
+    assert counts["zero"] == 0
+    # Expected shares for one pick: 300/450, 100/450, 50/450.
+    assert abs(counts["heavy"] / 4000 - 2 / 3) < 0.03
+    assert abs(counts["medium"] / 4000 - 2 / 9) < 0.03
+    assert abs(counts["light"] / 4000 - 1 / 9) < 0.03
+
+
+def test_a_draw_of_more_than_the_pool_takes_the_pool() -> None:
+    assert len(weighted_draw([t("a", 1), t("b", 1)], 5, 1)) == 2
+
+
+@pytest.fixture
+def catalog(db: None) -> dict[str, list[MissionTemplate]]:
+    return {
+        "daily": [TemplateFactory(key=f"d{i}", weight=10 + i) for i in range(6)],
+        "weekly": [TemplateFactory(key=f"w{i}", period_type="weekly") for i in range(4)],
+        "monthly": [TemplateFactory(key=f"m{i}", period_type="monthly") for i in range(2)],
+        "special": [
+            TemplateFactory(
+                key="s_now",
+                period_type="special",
+                starts_at=NOW - timedelta(days=1),
+                ends_at=NOW + timedelta(days=1),
+            ),
+            TemplateFactory(
+                key="s_later",
+                period_type="special",
+                starts_at=NOW + timedelta(days=1),
+                ends_at=NOW + timedelta(days=2),
+            ),
+        ],
+        "perpetual": [
+            TemplateFactory(
+                key="p0",
+                period_type="perpetual",
+                requirements={"a": requirement(), "b": requirement("tip:sent", 1)},
+            )
+        ],
+    }
+
+
+@pytest.mark.django_db
+def test_a_player_gets_3_daily_2_weekly_1_monthly_and_every_special_and_perpetual(
+    catalog: dict,
+) -> None:
+    user = UserFactory()
+    created = missions_assign(user_ids=[user.pk], now=NOW)
+    counts = Counter(m.period_type for m in created)
+    assert counts == {"daily": 3, "weekly": 2, "monthly": 1, "special": 1, "perpetual": 1}
+    special = next(m for m in created if m.period_type == "special")
+    assert special.template.key == "s_now"
+    assert (special.period_start, special.period_end) == (
+        NOW - timedelta(days=1),
+        NOW + timedelta(days=1),
+    )
+    weekly = next(m for m in created if m.period_type == "weekly")
+    assert weekly.period_start == datetime(2026, 11, 23, tzinfo=UTC)
+    perpetual = next(m for m in created if m.period_type == "perpetual")
+    assert perpetual.period_end is None
+    assert MissionProgress.objects.filter(mission=perpetual).count() == 2
+    assert MissionProgress.objects.filter(user=user).count() == 9
+
+
+@pytest.mark.django_db
+def test_re_running_is_a_no_op(catalog: dict) -> None:
+    users = [UserFactory().pk for _ in range(5)]
+    first = missions_assign(user_ids=users, now=NOW)
+    before = set(ActiveMission.objects.values_list("user_id", "template_id", "period_start"))
+    assert missions_assign(user_ids=users, now=NOW + timedelta(hours=3)) == []
+    assert (
+        set(ActiveMission.objects.values_list("user_id", "template_id", "period_start")) == before
+    )
+    assert len(first) == len(before)
+
+
+@pytest.mark.django_db
+def test_the_same_user_and_period_draw_the_same_set(catalog: dict) -> None:
+    user = UserFactory()
+    first = {
+        m.template.key
+        for m in missions_assign(user_ids=[user.pk], now=NOW)
+        if m.period_type == "daily"
+    }
+    ActiveMission.objects.all().delete()
+    again = {
+        m.template.key
+        for m in missions_assign(user_ids=[user.pk], now=NOW + timedelta(hours=5))
+        if m.period_type == "daily"
+    }
+    assert first == again
+    tomorrow = {
+        m.template.key
+        for m in missions_assign(user_ids=[user.pk], now=NOW + timedelta(days=1))
+        if m.period_type == "daily"
+    }
+    assert len(tomorrow) == 3
+
+
+@pytest.mark.django_db
+def test_level_gated_templates_are_not_drawn(catalog: dict) -> None:
+    high = TemplateFactory(key="d_high", min_level=50, weight=1_000_000)
+    capped = TemplateFactory(key="d_capped", max_level=2, weight=1_000_000)
+    veteran = ProfileFactory(level=60).user
+    rookie = ProfileFactory(level=1).user
+    missions_assign(user_ids=[veteran.pk, rookie.pk], now=NOW)
+    assert ActiveMission.objects.filter(user=veteran, template=high).exists()
+    assert not ActiveMission.objects.filter(user=veteran, template=capped).exists()
+    assert ActiveMission.objects.filter(user=rookie, template=capped).exists()
+    assert not ActiveMission.objects.filter(user=rookie, template=high).exists()
+
+
+@pytest.mark.django_db
+def test_assigning_1000_users_runs_in_a_fixed_number_of_queries(catalog: dict) -> None:
+    TemplateFactory(
+        key="gated",
+        prerequisites={"missions_completed": ["d0"], "badges": ["vip"], "min_streak": 2},
+    )
+    TemplateFactory(key="cool", cooldown_hours=24)
+    User = get_user_model()
+    User.objects.bulk_create([User(username=f"bulk{i}") for i in range(1000)])
+    ids = list(User.objects.values_list("pk", flat=True))
+    few = ids[:10]
+    with CaptureQueriesContext(connection) as small:
+        missions_assign(user_ids=few, now=NOW)
+    with CaptureQueriesContext(connection) as large:
+        missions_assign(user_ids=ids[10:], now=NOW)
+    assert len(large) == len(small)
+    assert len(large) == 12
+    assert ActiveMission.objects.count() == 1000 * 8
+
+
+@pytest.mark.django_db
+def test_assign_all_walks_every_active_user_in_chunks(catalog: dict) -> None:
+    users = [UserFactory() for _ in range(7)]
+    inactive = UserFactory(is_active=False)
+    chunks: list[int] = []
+    total = missions_assign_all(now=NOW, chunk_size=3, on_chunk=lambda n, _c: chunks.append(n))
+    assert chunks == [3, 3, 1]
+    assert total == 7 * 8
+    assert not ActiveMission.objects.filter(user=inactive).exists()
+    assert all(ActiveMission.objects.filter(user=u).count() == 8 for u in users)
+
+
+@pytest.mark.django_db
+def test_lazy_assignment_on_first_access_then_cached(catalog: dict) -> None:
+    user = UserFactory()
+    assert len(missions_assign_for_user(user_id=user.pk, now=NOW)) == 8
+    with CaptureQueriesContext(connection) as queries:
+        assert missions_assign_for_user(user_id=user.pk, now=NOW) == []
+    assert len(queries) == 0  # the Redis cache answers
+
+
+@pytest.mark.django_db
+def test_template_targets_are_snapshotted_into_progress(catalog: dict) -> None:
+    user = UserFactory()
+    missions_assign(user_ids=[user.pk], now=NOW)
+    progress = MissionProgress.objects.filter(user=user, mission__template__key="p0").order_by(
+        "requirement_key"
+    )
+    assert [(p.requirement_key, p.action, int(p.target), int(p.current)) for p in progress] == [
+        ("a", "post:created", 3, 0),
+        ("b", "tip:sent", 1, 0),
+    ]
