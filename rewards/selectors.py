@@ -12,7 +12,7 @@ from missions.models import ActiveMission, MissionState, PlayerProfile
 
 from .levels import next_level_xp
 from .models import Balance, Claim, InventoryItem, LedgerEntry, UserBadge, UserTitle
-from .services.ledger import to_dgt
+from .services.ledger import dgt_str, to_dgt
 
 
 def player_wallet(*, user_id: int) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def player_wallet(*, user_id: int) -> dict[str, Any]:
     return {
         "level": level,
         "xp": xp,
-        "dgt": str(dgt),
+        "dgt": dgt_str(dgt),
         "next_level_xp": next_level_xp(level),
         "badges": [
             {"key": b.badge.key, "name": b.badge.name, "icon": b.badge.icon}

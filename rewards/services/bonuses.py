@@ -28,7 +28,7 @@ from missions.models import ActiveMission, MissionState
 from streaks.multipliers import streak_multiplier
 from streaks.selectors import daily_streak_for_bonus
 
-from .ledger import to_dgt
+from .ledger import dgt_str, to_dgt
 
 SPEED_XP, SPEED_DGT = Decimal("1.5"), Decimal("1.25")
 PERFECT_XP = Decimal("1.25")
@@ -62,7 +62,7 @@ def apply_bonuses(base: dict[str, Any], bonuses: list[Bonus]) -> dict[str, Any]:
     granted["xp"] = int(
         (Decimal(int(base.get("xp") or 0)) * xp_factor).to_integral_value(ROUND_DOWN)
     )
-    granted["dgt"] = str(to_dgt(to_dgt(base.get("dgt")) * dgt_factor))
+    granted["dgt"] = dgt_str(to_dgt(base.get("dgt")) * dgt_factor)
     for key in ("items", "badges", "titles"):
         granted[key] = list(base.get(key) or [])
     return granted

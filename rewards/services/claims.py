@@ -23,7 +23,7 @@ from ..errors import AlreadyClaimed, ClaimExpired, NotComplete
 from ..levels import next_level_xp
 from ..models import Balance, Claim, ClaimSource
 from .bonuses import apply_bonuses, mission_bonuses
-from .ledger import rewards_grant, to_dgt
+from .ledger import dgt_str, rewards_grant
 from .meta import meta_achievements_check
 
 
@@ -64,7 +64,7 @@ def base_rewards(rewards: dict[str, Any] | None) -> dict[str, Any]:
     rewards = rewards or {}
     return {
         "xp": int(rewards.get("xp") or 0),
-        "dgt": str(to_dgt(rewards.get("dgt"))),
+        "dgt": dgt_str(rewards.get("dgt")),
         "items": list(rewards.get("items") or []),
         "badges": list(rewards.get("badges") or []),
         "titles": list(rewards.get("titles") or []),
@@ -116,7 +116,7 @@ def _pay(mission: ActiveMission, *, now: datetime, source: str) -> ClaimResult:
         base_rewards=base,
         granted=granted,
         bonuses=bonus_dicts,
-        balances={"xp": balance.xp, "dgt": str(to_dgt(balance.dgt))},
+        balances={"xp": balance.xp, "dgt": dgt_str(balance.dgt)},
         level=level,
         next_level_xp=next_level_xp(level),
         meta_badges=meta,

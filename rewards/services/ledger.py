@@ -46,6 +46,11 @@ class AlreadyGranted(Conflict):
     code = "already_granted"
 
 
+def dgt_str(value: Any) -> str:
+    """A DGT amount as a plain decimal string with 8 places ("0.00000005", never "5E-8")."""
+    return format(to_dgt(value), "f")
+
+
 @dataclass
 class GrantResult:
     entry: LedgerEntry
