@@ -131,6 +131,10 @@ def rewards_grant(
         balance = _locked_balance(user_id)
         existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
+            if existing.user_id != user_id or existing.mission_id != mission_id:
+                raise AlreadyGranted(
+                    f"idempotency key {idempotency_key!r} belongs to another grant"
+                )
             return GrantResult(entry=existing, created=False, xp=existing.xp, dgt=existing.dgt)
         try:
             with transaction.atomic():
