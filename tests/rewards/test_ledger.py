@@ -87,7 +87,9 @@ def test_grants_raise_the_level_but_never_lower_it() -> None:
     assert PlayerProfile.objects.get(user=veteran).level == 20
 
 
-def test_check_ledger_reports_a_balance_that_drifted_and_exits_non_zero() -> None:
+def test_check_ledger_reports_a_balance_that_drifted_and_exits_non_zero(
+    corrupt_ledger_allowed: None,
+) -> None:
     user = player()
     rewards_grant(user_id=user.pk, rewards={"xp": 5, "dgt": "2"}, idempotency_key="k", reason="t")
     Balance.objects.filter(user=user).update(xp=6)
@@ -98,13 +100,17 @@ def test_check_ledger_reports_a_balance_that_drifted_and_exits_non_zero() -> Non
         call_command("check_ledger")
 
 
-def test_check_ledger_reports_a_claimed_mission_without_a_grant() -> None:
+def test_check_ledger_reports_a_claimed_mission_without_a_grant(
+    corrupt_ledger_allowed: None,
+) -> None:
     user = player()
     m = mission(user, state="claimed")
     assert ledger_differences() == [f"mission {m.pk}: claimed with 0 grants and 0 claim rows"]
 
 
-def test_check_ledger_reports_a_grant_for_a_mission_that_is_not_claimed() -> None:
+def test_check_ledger_reports_a_grant_for_a_mission_that_is_not_claimed(
+    corrupt_ledger_allowed: None,
+) -> None:
     user = player()
     m = mission(user)
     mission_claim(mission_id=m.pk, user_id=user.pk, now=NOW)
