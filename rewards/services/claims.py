@@ -112,7 +112,7 @@ def _pay(mission: ActiveMission, *, now: datetime, source: str) -> ClaimResult:
     ) or grant.level
     return ClaimResult(
         mission_id=mission.pk,
-        source=source,
+        source=str(source),
         base_rewards=base,
         granted=granted,
         bonuses=bonus_dicts,
