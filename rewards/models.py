@@ -183,3 +183,22 @@ class MetaAchievement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.get_rule_display()} ≥ {self.threshold}"
+
+    def clean(self) -> None:
+        # Reuse the template validator so admin-entered rewards obey the same rules.
+        from django.core.exceptions import ValidationError
+
+        from missions.models import Category
+        from missions.validation import _Errors, validate_rewards
+
+        errors = _Errors()
+        self.rewards = validate_rewards(errors, "rewards", self.rewards or {})
+        problems: dict[str, list[str]] = {}
+        if errors:
+            problems["rewards"] = [
+                f"{path} {msg}" for path, m in errors.by_field.items() for msg in m
+            ]
+        if self.rule == MetaRule.CATEGORY_COMPLETED and self.category not in Category.values:
+            problems["category"] = ["must be one of " + ", ".join(Category.values)]
+        if problems:
+            raise ValidationError(problems)

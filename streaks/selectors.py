@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.utils import timezone
+
 from rewards.services.inventory import inventory_available
 
 from .models import Streak, StreakBreak, StreakKind
@@ -38,9 +40,12 @@ def daily_streak_for_bonus(*, user_id: int, now: datetime) -> int:
     return effective_current(streak, today=streak_unit("daily", now), freezes=freezes)
 
 
-def player_streaks(*, user_id: int, now: datetime, recent_breaks: int = 5) -> dict[str, Any]:
+def player_streaks(
+    *, user_id: int, now: datetime | None = None, recent_breaks: int = 5
+) -> dict[str, Any]:
     """Daily and weekly streaks for the API/hub: current (stored run), alive (still
     continuable today), best, last completed, multiplier, freezes, recent breaks."""
+    now = now or timezone.now()
     freezes = inventory_available(user_id=user_id, item_key=FREEZE_ITEM)
     streaks = {s.kind: s for s in Streak.objects.filter(user_id=user_id)}
     breaks: dict[str, list[dict[str, Any]]] = {k: [] for k in StreakKind.values}

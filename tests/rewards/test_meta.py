@@ -73,3 +73,19 @@ def test_an_inactive_meta_achievement_is_never_awarded() -> None:
     meta("off", "missions_completed", 1, is_active=False)
     owner = player()
     assert mission_claim(mission_id=mission(owner).pk, user_id=owner.pk, now=NOW).meta_badges == []
+
+
+def test_admin_entered_meta_rewards_are_validated_like_template_rewards() -> None:
+    from django.core.exceptions import ValidationError
+
+    bad = MetaAchievement(
+        key="bad",
+        rule="category_completed",
+        category="nope",
+        badge=Badge.objects.create(key="bad", name="Bad"),
+        rewards={"xp": -5, "gold": 1},
+    )
+    with pytest.raises(ValidationError) as err:
+        bad.full_clean()
+    assert set(err.value.message_dict) == {"rewards", "category"}
+    assert any("rewards.xp" in m for m in err.value.message_dict["rewards"])
