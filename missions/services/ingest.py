@@ -275,13 +275,17 @@ def _store(events: Sequence[_Clean], now: datetime) -> dict[str, int]:
 
 def events_ingest(*, events: Sequence[Any], now: datetime | None = None) -> IngestResult:
     """Validate, store and apply a batch. Good events are kept even when others are rejected;
-    an id already in the log (or earlier in the batch) is a duplicate and changes nothing."""
-    now = now or timezone.now()
+    an id already in the log (or earlier in the batch) is a duplicate and changes nothing.
+
+    `now` is the arrival time (received_at); tests pin it, otherwise it is read once the
+    users' locks are held, so a user's arrival times grow in log order.
+    """
+    clock = now or timezone.now()
     catalog = action_definitions()
     result = IngestResult()
     cleaned: list[_Clean] = []
     for index, raw in enumerate(events):
-        outcome = event_clean(index, raw, catalog=catalog, now=now)
+        outcome = event_clean(index, raw, catalog=catalog, now=clock)
         if isinstance(outcome, Rejection):
             result.rejected.append(outcome)
         else:
@@ -309,9 +313,13 @@ def events_ingest(*, events: Sequence[Any], now: datetime | None = None) -> Inge
     if not unique:
         return result
     with transaction.atomic():
-        _assign_lazily(unique, now)
+        # Lock first: assignment inside the lock cannot deadlock against another batch's
+        # row locks on the same user's missions.
         _lock_users(sorted({e.user_id for e in unique}))
-        stored = _store(unique, now)
+        received = now or max(timezone.now(), clock)
+        stored = _store(unique, received)
+        # Only events that are new assign missions: a re-sent event changes nothing.
+        _assign_lazily([e for e in unique if e.event_id in stored], received)
         result.accepted = len(stored)
         result.duplicates += len(unique) - len(stored)
         records = [
@@ -321,7 +329,7 @@ def events_ingest(*, events: Sequence[Any], now: datetime | None = None) -> Inge
                 user_id=e.user_id,
                 action=e.action,
                 occurred_at=e.occurred_at,
-                received_at=now,
+                received_at=received,
                 data=e.data,
             )
             for e in unique

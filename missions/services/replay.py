@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -17,6 +18,7 @@ from django.db.models import Q
 
 from ..evaluators import EventRecord, MissionRun
 from ..models import ActiveMission, Event, MissionProgress, MissionType, ProgressValue
+from ..selectors import format_number
 from .ingest import _lock_users
 from .progress import fold, run_from
 
@@ -35,8 +37,16 @@ class Difference:
     def __str__(self) -> str:
         return (
             f"mission {self.mission_id} ({self.template_key}, user {self.user_id}) "
-            f"{self.what}: stored {self.stored!r}, replayed {self.replayed!r}"
+            f"{self.what}: stored {_shown(self.stored)}, replayed {_shown(self.replayed)}"
         )
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(format_number(value))
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
 
 
 @dataclass
