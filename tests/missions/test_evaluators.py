@@ -535,3 +535,16 @@ def test_combo(case: Case) -> None:
 @pytest.mark.parametrize("case", COMPETITIVE, ids=ids(COMPETITIVE))
 def test_competitive(case: Case) -> None:
     run_case(case)
+
+
+@pytest.mark.django_db
+def test_an_ordered_combo_must_name_every_requirement_once_in_its_order() -> None:
+    from missions.errors import TemplateInvalid
+
+    template = combo(True)
+    template["metadata"]["order"] = ["thread", "post"]
+    with pytest.raises(TemplateInvalid) as caught:
+        make_template(**template)
+    assert caught.value.errors["metadata.order"] == [
+        "must list every requirement name once, in order: post, react, thread"
+    ]
