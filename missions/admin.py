@@ -228,7 +228,7 @@ class ServiceKeyAdmin(admin.ModelAdmin):
         except DomainError as exc:
             messages.error(request, exc.message)
             return
-        obj.pk = key.pk
+        obj.pk, obj.prefix, obj.key_hash = key.pk, key.prefix, key.key_hash
         messages.success(
             request,
             f"Service key {key.name!r}: {raw}  (copy it now; it is not shown again)",
