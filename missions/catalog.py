@@ -6,6 +6,7 @@ cached; an admin change invalidates the cache (missions/receivers.py).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -44,7 +45,10 @@ class ActionDef:
 
 def action_definitions() -> dict[str, ActionDef]:
     """action -> ActionDef, from the cache or the database (one query on a miss)."""
-    cached = cache.get(CACHE_KEY)
+    try:
+        cached = cache.get(CACHE_KEY)
+    except Exception:  # Redis down: the database is the catalog, the cache only a shortcut
+        cached = None
     if cached is None:
         from .models import ActionType
 
@@ -52,7 +56,8 @@ def action_definitions() -> dict[str, ActionDef]:
             row.action: {"fields": dict(row.fields or {}), "required": list(row.required or [])}
             for row in ActionType.objects.all()
         }
-        cache.set(CACHE_KEY, cached, CACHE_SECONDS)
+        with contextlib.suppress(Exception):
+            cache.set(CACHE_KEY, cached, CACHE_SECONDS)
     return {
         action: ActionDef(fields=entry["fields"], required=tuple(entry["required"]))
         for action, entry in cached.items()

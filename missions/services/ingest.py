@@ -216,10 +216,11 @@ def _assign_lazily(events: Sequence[_Clean], now: datetime) -> None:
         key = (event.user_id, instant.strftime("%Y%m%d"))
         if key not in first or instant < first[key]:
             first[key] = instant
-    keys = {pair: _assigned_cache_key(pair[0], instant) for pair, instant in first.items()}
     try:
+        keys = {pair: _assigned_cache_key(pair[0], instant) for pair, instant in first.items()}
         known = cache.get_many(list(keys.values()))
-    except Exception:  # the cache is an optimisation; assignment itself is idempotent
+    except Exception:  # Redis down: the cache is a shortcut; assignment itself is idempotent
+        keys = {pair: "" for pair in first}
         known = {}
     by_day: dict[str, list[int]] = defaultdict(list)
     day_instant: dict[str, datetime] = {}

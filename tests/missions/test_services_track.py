@@ -230,3 +230,31 @@ def test_an_unknown_user_is_rejected_and_the_rest_of_the_batch_kept() -> None:
     assert [r.as_dict() for r in result.rejected] == [
         {"index": 1, "id": "ghost", "errors": {"user_id": ["no such user"]}}
     ]
+
+
+DEAD_REDIS = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+    }
+}
+
+
+@pytest.mark.django_db
+def test_no_accepted_event_is_lost_while_redis_is_down() -> None:
+    from django.test import override_settings
+
+    from missions.services.replay import replay_users
+
+    template = quality_template()
+    user = UserFactory()
+    with override_settings(CACHES=DEAD_REDIS):
+        for n in range(3):
+            assert (
+                missions.track(user, "post:created", {"content_length": 120}, event_id=f"r{n}")
+                == "accepted"
+            )
+    progress = MissionProgress.objects.get(user=user, mission__template=template)
+    assert progress.current == 2 and Event.objects.filter(user=user).count() == 3
+    assert replay_users(user_ids=[user.pk]).differences == []
