@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -19,8 +20,8 @@ from django.db.models import Q
 
 from ..evaluators import EventRecord, MissionRun, ProgressState, evaluator_for
 from ..evaluators.base import ACTIVE, COMPLETED, FAILED
-from ..live import send_on_commit
-from ..models import ActiveMission, MissionProgress, MissionType, ProgressValue
+from ..live import send_many_on_commit
+from ..models import ActiveMission, MissionProgress, MissionTemplate, MissionType, ProgressValue
 from ..selectors import format_number
 from ..signals import mission_completed
 
@@ -120,13 +121,16 @@ def _load_runs(
     )
     missions = list(
         ActiveMission.objects.select_for_update(of=("self",))
-        .select_related("template")
         .filter(_live_states_filter(), id__in=touching, period_start__lte=latest)
         .filter(Q(period_end__isnull=True) | Q(period_end__gt=earliest))
         .order_by("id")
     )
     if not missions:
         return {}, {}
+    # A handful of templates serve thousands of missions: decode their JSON once.
+    templates = MissionTemplate.objects.in_bulk({m.template_id for m in missions})
+    for mission in missions:
+        mission.template = templates[mission.template_id]
     by_mission: dict[int, list[MissionProgress]] = defaultdict(list)
     for row in MissionProgress.objects.filter(mission_id__in=[m.pk for m in missions]).order_by(
         "id"
@@ -201,6 +205,7 @@ def _announce(
     runs: dict[int, MissionRun], missions: dict[int, ActiveMission], completed: list[int]
 ) -> None:
     """Live messages and the mission_completed signal, all after the commit."""
+    outbox: list[tuple[int, dict[str, Any]]] = []
     for run in runs.values():
         for progress in run.progress.values():
             if not progress.changed:
@@ -210,32 +215,38 @@ def _announce(
                 if run.mission_type == MissionType.COMPETITIVE
                 else min(progress.current, progress.target)
             )
-            send_on_commit(
-                run.user_id,
-                {
-                    "type": "mission:progress",
-                    "missionId": run.mission_id,
-                    "requirement": progress.key,
-                    "current": format_number(shown),
-                    "target": format_number(progress.target),
-                    "percentage": _percentage(progress),
-                },
+            outbox.append(
+                (
+                    run.user_id,
+                    {
+                        "type": "mission:progress",
+                        "missionId": run.mission_id,
+                        "requirement": progress.key,
+                        "current": format_number(shown),
+                        "target": format_number(progress.target),
+                        "percentage": _percentage(progress),
+                    },
+                )
             )
     for mission_id in completed:
         mission = missions[mission_id]
         run = runs[mission_id]
         mission.state, mission.completed_at = run.state, run.completed_at
-        send_on_commit(
-            run.user_id,
-            {
-                "type": "mission:complete",
-                "missionId": mission.pk,
-                "name": mission.template.name,
-                "rewards": mission.template.rewards,
-                "animation": COMPLETION_ANIMATIONS.get(mission.template.category, "confetti"),
-            },
+        outbox.append(
+            (
+                run.user_id,
+                {
+                    "type": "mission:complete",
+                    "missionId": mission.pk,
+                    "name": mission.template.name,
+                    "rewards": mission.template.rewards,
+                    "animation": COMPLETION_ANIMATIONS.get(mission.template.category, "confetti"),
+                },
+            )
         )
-        transaction.on_commit(_completed_sender(mission))
+    send_many_on_commit(outbox)
+    for mission_id in completed:
+        transaction.on_commit(_completed_sender(missions[mission_id]))
 
 
 def _completed_sender(mission: ActiveMission) -> Callable[[], None]:
