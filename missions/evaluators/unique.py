@@ -22,7 +22,9 @@ class UniqueEvaluator(Evaluator):
         key = value_key(event.data.get(str(requirement.get("field"))))
         if key is None or key in progress.values:
             return False
+        # `values` may hold only the values relevant to this batch (progress.py loads no
+        # more), so the count moves by one per new value rather than being len(values).
         progress.values.add(key)
         progress.new_values.add(key)
-        progress.current = Decimal(len(progress.values))
+        progress.current += Decimal(1)
         return True

@@ -29,6 +29,7 @@ from ..errors import ValidationFailed
 from ..evaluators import EventRecord
 from .assignment import _assigned_cache_key, missions_assign
 from .progress import progress_apply
+from .templates import templates_version
 
 EVENT_KEYS = {"id", "user_id", "action", "occurred_at", "data"}
 MAX_NUMBER = Decimal(10) ** 15
@@ -217,7 +218,10 @@ def _assign_lazily(events: Sequence[_Clean], now: datetime) -> None:
         if key not in first or instant < first[key]:
             first[key] = instant
     try:
-        keys = {pair: _assigned_cache_key(pair[0], instant) for pair, instant in first.items()}
+        version = templates_version()  # one read for the batch, not one per user
+        keys = {
+            pair: _assigned_cache_key(pair[0], instant, version) for pair, instant in first.items()
+        }
         known = cache.get_many(list(keys.values()))
     except Exception:  # Redis down: the cache is a shortcut; assignment itself is idempotent
         keys = {pair: "" for pair in first}

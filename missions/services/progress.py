@@ -20,6 +20,7 @@ from django.db.models import Q
 
 from ..evaluators import EventRecord, MissionRun, ProgressState, evaluator_for
 from ..evaluators.base import ACTIVE, COMPLETED, FAILED
+from ..evaluators.matching import value_key
 from ..live import send_many_on_commit
 from ..models import ActiveMission, MissionProgress, MissionTemplate, MissionType, ProgressValue
 from ..selectors import format_number
@@ -121,7 +122,8 @@ def _load_runs(
     )
     missions = list(
         ActiveMission.objects.select_for_update(of=("self",))
-        .filter(_live_states_filter(), id__in=touching, period_start__lte=latest)
+        .filter(_live_states_filter(), user_id__in=user_ids, id__in=touching)
+        .filter(period_start__lte=latest)
         .filter(Q(period_end__isnull=True) | Q(period_end__gt=earliest))
         .order_by("id")
     )
@@ -137,15 +139,41 @@ def _load_runs(
     ):
         by_mission[row.mission_id].append(row)
     runs = {m.pk: run_from(m, by_mission[m.pk], fresh=False) for m in missions}
-    value_rows = [
-        p for r in runs.values() if r.mission_type in VALUE_TYPES for p in r.progress.values()
-    ]
-    if value_rows:
-        by_id = {p.progress_id: p for p in value_rows}
-        for progress_id, value in ProgressValue.objects.filter(
-            progress_id__in=list(by_id)
-        ).values_list("progress_id", "value"):
-            by_id[progress_id].values.add(value)
+    # Streaks need their whole (small) set of days; unique requirements only need to know
+    # whether this batch's values were seen before, so only those are loaded.
+    streak_rows = {
+        p.progress_id: p
+        for r in runs.values()
+        if r.mission_type == MissionType.STREAK
+        for p in r.progress.values()
+    }
+    unique_rows = {
+        p.progress_id: p
+        for r in runs.values()
+        if r.mission_type == MissionType.UNIQUE
+        for p in r.progress.values()
+    }
+    if streak_rows or unique_rows:
+        fields = {
+            str(req.get("field"))
+            for r in runs.values()
+            if r.mission_type == MissionType.UNIQUE
+            for req in r.requirements.values()
+        }
+        candidates = {
+            key
+            for e in events
+            for name in fields
+            if (key := value_key(e.data.get(name))) is not None
+        }
+        wanted = Q(progress_id__in=list(streak_rows)) | Q(
+            progress_id__in=list(unique_rows), value__in=sorted(candidates)
+        )
+        rows = {**streak_rows, **unique_rows}
+        for progress_id, value in ProgressValue.objects.filter(wanted).values_list(
+            "progress_id", "value"
+        ):
+            rows[progress_id].values.add(value)
     return runs, {m.pk: m for m in missions}
 
 
