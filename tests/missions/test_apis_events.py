@@ -67,6 +67,7 @@ def test_it_refuses_without_a_valid_service_key(player: Any, header: str | None)
         client.credentials(HTTP_AUTHORIZATION=header)
     response = client.post(URL, {"events": [ev(player.pk, "a")]}, format="json")
     assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
     assert response.json()["error"] in ("not_authenticated", "authentication_failed")
     assert not Event.objects.exists()
 
