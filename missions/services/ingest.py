@@ -27,6 +27,7 @@ from django.utils.dateparse import parse_datetime
 from ..catalog import ActionDef, action_definitions
 from ..errors import ValidationFailed
 from ..evaluators import EventRecord
+from ..models import Event
 from .assignment import _assigned_cache_key, missions_assign
 from .progress import progress_apply
 from .templates import templates_version
@@ -245,6 +246,8 @@ def _assign_lazily(events: Sequence[_Clean], now: datetime) -> None:
 def _lock_users(user_ids: Sequence[int]) -> None:
     """Per-user transaction locks, taken in id order (no deadlocks): events of one user are
     stored and applied one batch at a time, so log order is application order."""
+    if connection.vendor != "postgresql":
+        return  # SQLite (the embedded dev default) has one writer at a time anyway
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(%s, u) FROM "
@@ -255,6 +258,8 @@ def _lock_users(user_ids: Sequence[int]) -> None:
 
 def _store(events: Sequence[_Clean], now: datetime) -> dict[str, int]:
     """Insert into the log; returns event_id -> seq for the new ones (repeats are skipped)."""
+    if connection.vendor != "postgresql":
+        return _store_portable(events, now)
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -276,6 +281,30 @@ def _store(events: Sequence[_Clean], now: datetime) -> dict[str, int]:
             ],
         )
         return {event_id: seq for seq, event_id in cursor.fetchall()}
+
+
+def _store_portable(events: Sequence[_Clean], now: datetime) -> dict[str, int]:
+    """The same for SQLite: a concurrent insert of the same id fails the batch (retry-safe)."""
+    seen = set(
+        Event.objects.filter(event_id__in=[e.event_id for e in events]).values_list(
+            "event_id", flat=True
+        )
+    )
+    created = Event.objects.bulk_create(
+        [
+            Event(
+                event_id=e.event_id,
+                user_id=e.user_id,
+                action=e.action,
+                occurred_at=e.occurred_at,
+                data=e.data,
+                received_at=now,
+            )
+            for e in events
+            if e.event_id not in seen
+        ]
+    )
+    return {event.event_id: event.pk for event in created}
 
 
 def events_ingest(*, events: Sequence[Any], now: datetime | None = None) -> IngestResult:

@@ -179,7 +179,11 @@ def _load_runs(
 
 def _write(runs: Iterable[MissionRun]) -> None:
     """Write changed progress, new values and state changes: at most 3 queries."""
+    runs = list(runs)
     changed = [p for r in runs for p in r.progress.values() if p.changed]
+    if connection.vendor != "postgresql":
+        _write_portable(runs, changed)
+        return
     with connection.cursor() as cursor:
         if changed:
             cursor.execute(
@@ -221,6 +225,34 @@ def _write(runs: Iterable[MissionRun]) -> None:
     ]
     if new_values:
         ProgressValue.objects.bulk_create(new_values, ignore_conflicts=True)
+
+
+def _write_portable(runs: list[MissionRun], changed: list[ProgressState]) -> None:
+    """The same writes through the ORM, for SQLite (the embedded dev default)."""
+    MissionProgress.objects.bulk_update(
+        [
+            MissionProgress(
+                pk=p.progress_id, current=p.current, done_at=p.done_at, reached_at=p.reached_at
+            )
+            for p in changed
+        ],
+        ["current", "done_at", "reached_at"],
+    )
+    ActiveMission.objects.bulk_update(
+        [
+            ActiveMission(pk=r.mission_id, state=r.state, completed_at=r.completed_at)
+            for r in runs
+            if r.state_changed
+        ],
+        ["state", "completed_at"],
+    )
+    new_values = [
+        ProgressValue(progress_id=p.progress_id, value=value)
+        for r in runs
+        for p in r.progress.values()
+        for value in sorted(p.new_values)
+    ]
+    ProgressValue.objects.bulk_create(new_values, ignore_conflicts=True)
 
 
 def _percentage(progress: ProgressState) -> int:
