@@ -27,7 +27,8 @@ from django.utils.dateparse import parse_datetime
 from ..catalog import ActionDef, action_definitions
 from ..errors import ValidationFailed
 from ..evaluators import EventRecord
-from ..models import Event
+from ..models import Event, PeriodType
+from ..periods import period_for
 from .assignment import _assigned_cache_key, missions_assign
 from .progress import progress_apply
 from .templates import templates_version
@@ -211,10 +212,19 @@ def event_clean(
 
 
 def _assign_lazily(events: Sequence[_Clean], now: datetime) -> None:
-    """Assign missions to users the rollover has not reached yet, so a first event counts."""
+    """Assign missions to users the rollover has not reached yet, so a first event counts.
+
+    Missions are assigned as of the event's time; an event whose day closed (plus the late
+    grace) before it arrived can no longer count for that day, so it assigns the current
+    periods instead of opening missions in the past.
+    """
+    grace = timedelta(minutes=settings.MISSIONS_LATE_EVENT_GRACE_MINUTES)
     first: dict[tuple[int, str], datetime] = {}
     for event in events:
         instant = min(event.occurred_at, now)
+        day_end = period_for(PeriodType.DAILY, instant).end
+        if day_end is not None and day_end + grace <= now:
+            instant = now
         key = (event.user_id, instant.strftime("%Y%m%d"))
         if key not in first or instant < first[key]:
             first[key] = instant
@@ -239,8 +249,13 @@ def _assign_lazily(events: Sequence[_Clean], now: datetime) -> None:
         missions_assign(user_ids=sorted(user_ids), now=day_instant[day])
     if by_day:
         done = {keys[(u, d)]: True for d, users in by_day.items() for u in users}
-        with contextlib.suppress(Exception):  # a lost cache entry only costs a re-check
-            cache.set_many(done, timeout=3600)
+        # After the commit: a rolled-back batch must not mark its users as assigned.
+        transaction.on_commit(lambda: _mark_assigned(done))
+
+
+def _mark_assigned(done: dict[str, bool]) -> None:
+    with contextlib.suppress(Exception):  # a lost cache entry only costs a re-check
+        cache.set_many({key: value for key, value in done.items() if key}, timeout=3600)
 
 
 def _lock_users(user_ids: Sequence[int]) -> None:

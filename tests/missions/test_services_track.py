@@ -258,3 +258,16 @@ def test_no_accepted_event_is_lost_while_redis_is_down() -> None:
     progress = MissionProgress.objects.get(user=user, mission__template=template)
     assert progress.current == 2 and Event.objects.filter(user=user).count() == 3
     assert replay_users(user_ids=[user.pk]).differences == []
+
+
+@pytest.mark.django_db
+def test_an_old_event_assigns_the_current_periods_not_missions_in_the_past() -> None:
+    from .engine import at
+
+    make_template(requirements={"posts": req(target=3)})  # daily
+    user = UserFactory()
+    result = events_ingest(events=[event(user.pk, "post:created", when=at(0, 9))], now=at(3, 12))
+    assert result.accepted == 1
+    starts = list(ActiveMission.objects.filter(user=user).values_list("period_start", flat=True))
+    assert starts == [at(3)]
+    assert MissionProgress.objects.get(user=user).current == 0
