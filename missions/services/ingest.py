@@ -13,8 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -22,35 +21,19 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from ..catalog import ActionDef, action_definitions
+from ..catalog import action_definitions
 from ..errors import ValidationFailed
 from ..evaluators import EventRecord
+from ..event_validation import CleanEvent, Rejection, event_clean
 from ..models import Event, PeriodType
 from ..periods import period_for
 from .assignment import _assigned_cache_key, missions_assign
 from .progress import progress_apply
 from .templates import templates_version
 
-EVENT_KEYS = {"id", "user_id", "action", "occurred_at", "data"}
-MAX_NUMBER = Decimal(10) ** 15
-MAX_STRING = 1000
-MAX_EVENT_ID = 200
-# How far ahead of our clock a sender's occurred_at may be (clock skew).
-FUTURE_SKEW = timedelta(minutes=5)
 # Namespace of the per-user advisory lock that orders ingestion per user.
 LOCK_NAMESPACE = 7_201
-
-
-@dataclass(frozen=True)
-class Rejection:
-    index: int
-    id: str | None
-    errors: dict[str, list[str]]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "id": self.id, "errors": self.errors}
 
 
 @dataclass
@@ -69,149 +52,7 @@ class IngestResult:
         }
 
 
-@dataclass(frozen=True)
-class _Clean:
-    index: int
-    event_id: str
-    user_id: int
-    action: str
-    occurred_at: datetime
-    data: dict[str, Any]
-
-
-def _number_error(value: Any, *, whole: bool) -> str | None:
-    if isinstance(value, bool) or value is None:
-        return "must be a whole number" if whole else "must be a number"
-    if isinstance(value, float):
-        return 'must be an integer or a decimal string such as "10.5", not a float'
-    if whole and not isinstance(value, int):
-        return f"must be a whole number, got {type(value).__name__}"
-    if isinstance(value, int):
-        number = Decimal(value)
-    elif isinstance(value, str | Decimal):
-        try:
-            number = Decimal(value.strip() if isinstance(value, str) else value)
-        except InvalidOperation:
-            return f"must be an integer or a decimal string, got {value!r}"
-        if not number.is_finite():
-            return f"must be a finite number, got {value!r}"
-        exponent = number.as_tuple().exponent
-        if isinstance(exponent, int) and -exponent > 8:
-            return "has more than 8 decimal places"
-    else:
-        return f"must be a number, got {type(value).__name__}"
-    if number < 0:
-        return f"must not be negative, got {value}"
-    if number > MAX_NUMBER:
-        return f"must be at most {MAX_NUMBER}"
-    return None
-
-
-def _field_error(kind: str, value: Any) -> str | None:
-    if kind == "int":
-        return _number_error(value, whole=True)
-    if kind == "number":
-        return _number_error(value, whole=False)
-    if kind == "bool":
-        return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
-    if kind == "str":
-        if not isinstance(value, str):
-            return f"must be a string, got {type(value).__name__}"
-        return None if len(value) <= MAX_STRING else f"must be at most {MAX_STRING} characters"
-    return f"has an unknown catalog type {kind!r}"
-
-
-def _clean_data(errors: dict[str, list[str]], data: Any, definition: ActionDef) -> dict[str, Any]:
-    if data is None:
-        data = {}
-    if not isinstance(data, Mapping):
-        errors.setdefault("data", []).append("must be an object of data fields")
-        return {}
-    try:
-        size = len(json.dumps(data, default=str).encode())
-    except (TypeError, ValueError):
-        errors.setdefault("data", []).append("must be JSON")
-        return {}
-    limit = settings.MISSIONS_MAX_EVENT_DATA_BYTES
-    if size > limit:
-        errors.setdefault("data", []).append(f"is {size} bytes; the limit is {limit}")
-        return {}
-    cleaned: dict[str, Any] = {}
-    for name, value in data.items():
-        kind = definition.fields.get(name)
-        if kind is None:
-            known = ", ".join(sorted(definition.fields)) or "none"
-            errors.setdefault(f"data.{name}", []).append(
-                f"is not a data field of this action (known: {known})"
-            )
-            continue
-        problem = _field_error(kind, value)
-        if problem:
-            errors.setdefault(f"data.{name}", []).append(problem)
-            continue
-        cleaned[name] = str(value) if isinstance(value, Decimal) else value
-    for name in definition.required:
-        if name not in data:
-            errors.setdefault(f"data.{name}", []).append("is required for this action")
-    return cleaned
-
-
-def _occurred_at(errors: dict[str, list[str]], raw: Any, now: datetime) -> datetime:
-    if raw is None:
-        return now
-    instant = raw if isinstance(raw, datetime) else None
-    if isinstance(raw, str):
-        try:
-            instant = parse_datetime(raw)
-        except ValueError:
-            instant = None
-    if instant is None:
-        errors.setdefault("occurred_at", []).append("must be an ISO-8601 date-time")
-        return now
-    if instant.tzinfo is None:
-        errors.setdefault("occurred_at", []).append("must carry a timezone, e.g. Z or +00:00")
-        return now
-    instant = instant.astimezone(UTC)
-    if instant > now + FUTURE_SKEW:
-        errors.setdefault("occurred_at", []).append("is in the future")
-    return instant
-
-
-def event_clean(
-    index: int, raw: Any, *, catalog: Mapping[str, ActionDef], now: datetime
-) -> _Clean | Rejection:
-    """Validate one raw event; errors are keyed by field and say what is wrong."""
-    if not isinstance(raw, Mapping):
-        return Rejection(index, None, {"event": ["must be an object"]})
-    errors: dict[str, list[str]] = {}
-    for unknown in sorted(set(raw) - EVENT_KEYS):
-        errors.setdefault(str(unknown), []).append(
-            "is not an event field (use " + ", ".join(sorted(EVENT_KEYS)) + ")"
-        )
-    event_id = raw.get("id")
-    shown_id = event_id if isinstance(event_id, str) else None
-    if not isinstance(event_id, str) or not event_id.strip():
-        errors.setdefault("id", []).append("is required: the sender's unique event id (a string)")
-    elif len(event_id) > MAX_EVENT_ID:
-        errors.setdefault("id", []).append(f"must be at most {MAX_EVENT_ID} characters")
-    user_id = raw.get("user_id")
-    if isinstance(user_id, bool) or not isinstance(user_id, int) or user_id <= 0:
-        errors.setdefault("user_id", []).append("is required: a positive integer user id")
-    action = raw.get("action")
-    definition = catalog.get(action) if isinstance(action, str) else None
-    if not isinstance(action, str) or not action:
-        errors.setdefault("action", []).append('is required, e.g. "post:created"')
-    elif definition is None:
-        errors.setdefault("action", []).append(f"{action!r} is not in the action catalog")
-    occurred_at = _occurred_at(errors, raw.get("occurred_at"), now)
-    data = _clean_data(errors, raw.get("data"), definition) if definition else {}
-    if errors:
-        return Rejection(index, shown_id, errors)
-    assert isinstance(event_id, str) and isinstance(user_id, int) and isinstance(action, str)
-    return _Clean(index, event_id, user_id, action, occurred_at, data)
-
-
-def _assign_lazily(events: Sequence[_Clean], now: datetime) -> None:
+def _assign_lazily(events: Sequence[CleanEvent], now: datetime) -> None:
     """Assign missions to users the rollover has not reached yet, so a first event counts.
 
     Missions are assigned as of the event's time; an event whose day closed (plus the late
@@ -271,7 +112,7 @@ def _lock_users(user_ids: Sequence[int]) -> None:
         )
 
 
-def _store(events: Sequence[_Clean], now: datetime) -> dict[str, int]:
+def _store(events: Sequence[CleanEvent], now: datetime) -> dict[str, int]:
     """Insert into the log; returns event_id -> seq for the new ones (repeats are skipped)."""
     if connection.vendor != "postgresql":
         return _store_portable(events, now)
@@ -298,7 +139,7 @@ def _store(events: Sequence[_Clean], now: datetime) -> dict[str, int]:
         return {event_id: seq for seq, event_id in cursor.fetchall()}
 
 
-def _store_portable(events: Sequence[_Clean], now: datetime) -> dict[str, int]:
+def _store_portable(events: Sequence[CleanEvent], now: datetime) -> dict[str, int]:
     """The same for SQLite: a concurrent insert of the same id fails the batch (retry-safe)."""
     seen = set(
         Event.objects.filter(event_id__in=[e.event_id for e in events]).values_list(
@@ -332,7 +173,7 @@ def events_ingest(*, events: Sequence[Any], now: datetime | None = None) -> Inge
     clock = now or timezone.now()
     catalog = action_definitions()
     result = IngestResult()
-    cleaned: list[_Clean] = []
+    cleaned: list[CleanEvent] = []
     for index, raw in enumerate(events):
         outcome = event_clean(index, raw, catalog=catalog, now=clock)
         if isinstance(outcome, Rejection):
@@ -351,7 +192,7 @@ def events_ingest(*, events: Sequence[Any], now: datetime | None = None) -> Inge
             )
         cleaned = [e for e in cleaned if e.user_id in existing]
     result.rejected.sort(key=lambda r: r.index)
-    unique: list[_Clean] = []
+    unique: list[CleanEvent] = []
     seen: set[str] = set()
     for event in cleaned:
         if event.event_id in seen:
