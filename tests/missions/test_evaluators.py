@@ -207,6 +207,22 @@ THRESHOLD = [
     ]
 ] + [
     Case(
+        "yesterdays_big_tip_does_not_count_today",
+        {"type": "threshold", "requirements": {"big": req("tip:sent", target=100, field="amount")}},
+        [(at(-1, 23, 59), "tip:sent", {"amount": 500}), (at(0, 1), "tip:sent", {"amount": 5})],
+        {"big": 5},
+        "active",
+    ),
+    Case(
+        "late_big_tip_within_grace_completes_yesterday",
+        {"type": "threshold", "requirements": {"big": req("tip:sent", target=100, field="amount")}},
+        [(at(-1, 23, 59), "tip:sent", {"amount": 500}, at(0, 0, 40))],
+        {"big": 500},
+        "completed",
+        completed_at=at(-1, 23, 59),
+        inspect=at(-1, 12),
+    ),
+    Case(
         "threshold_with_filter",
         {
             "type": "threshold",
@@ -246,6 +262,27 @@ UNIQUE = [
         ],
         {"forums": 1},
         "active",
+    ),
+    Case(
+        "unique_late_value_after_grace_is_ignored",
+        {"type": "unique", "requirements": {"forums": req(target=3, field="forum_id")}},
+        [
+            (at(0, 9), "post:created", {"forum_id": 1}),
+            (at(0, 23), "post:created", {"forum_id": 2}, at(1, 2)),
+        ],
+        {"forums": 1},
+        "active",
+    ),
+    Case(
+        "unique_values_across_midnight_are_separate_days",
+        {"type": "unique", "requirements": {"forums": req(target=2, field="forum_id")}},
+        [
+            (at(0, 23, 59), "post:created", {"forum_id": 1}),
+            (at(1, 0), "post:created", {"forum_id": 2}),
+        ],
+        {"forums": 1},
+        "active",
+        inspect=at(1, 12),
     ),
     Case(
         "unique_without_the_field_does_not_count",
