@@ -88,8 +88,6 @@ class Evaluator:
     of their `field`. Subclasses override the hooks below, nothing else."""
 
     type: ClassVar[str] = ""
-    # Mission states in which events still move progress.
-    live_states: ClassVar[tuple[str, ...]] = (ACTIVE,)
 
     # -- hooks ---------------------------------------------------------------------------
     def counts(self, run: MissionRun, key: str, event: EventRecord) -> bool:
@@ -111,10 +109,14 @@ class Evaluator:
         """Whether this event ends the mission as failed."""
         return False
 
+    def completes(self, run: MissionRun) -> bool:
+        """Whether the mission is complete now: by default, when every requirement is met."""
+        return run.all_done
+
     # -- the fold ------------------------------------------------------------------------
     def apply(self, run: MissionRun, event: EventRecord, *, late_grace: timedelta) -> Step:
         step = Step()
-        if run.state not in self.live_states or not in_period(run, event, late_grace):
+        if run.state != ACTIVE or not in_period(run, event, late_grace):
             return step
         for key in requirement_order(run):
             requirement = run.requirements[key]
@@ -130,7 +132,7 @@ class Evaluator:
                 if progress.done and not was_done:
                     progress.done_at = event.occurred_at
                 step.changed.append(key)
-        if run.state == ACTIVE and run.all_done:
+        if run.state == ACTIVE and self.completes(run):
             run.state, run.completed_at, run.state_changed = COMPLETED, event.occurred_at, True
             step.completed = True
         elif run.state == ACTIVE and self.fails(run, event):

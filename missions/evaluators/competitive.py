@@ -1,13 +1,16 @@
 """competitive: a score per participant over the period (count, or sum of `field`).
 
-Reaching the target completes the mission (the participation reward); the score keeps
-counting until the period ends so the leaderboard stays live. Final ranks and tier rewards
-come from period finalisation (the scheduler).
+Events never complete it: the score counts until the period ends and
+`missions.selectors.leaderboard` ranks it live. At period end the finaliser (scheduler
+issue) fixes the ranks, completes the missions and grants the tier rewards; the target is
+the qualifying score.
 """
 
-from .base import ACTIVE, COMPLETED, Evaluator
+from .base import Evaluator, MissionRun
 
 
 class CompetitiveEvaluator(Evaluator):
     type = "competitive"
-    live_states = (ACTIVE, COMPLETED, "claimed")
+
+    def completes(self, run: MissionRun) -> bool:
+        return False

@@ -99,17 +99,22 @@ def _mark_assigned(done: dict[str, bool]) -> None:
         cache.set_many({key: value for key, value in done.items() if key}, timeout=3600)
 
 
-def _lock_users(user_ids: Sequence[int]) -> None:
+def _lock_users(user_ids: Sequence[int]) -> datetime:
     """Per-user transaction locks, taken in id order (no deadlocks): events of one user are
-    stored and applied one batch at a time, so log order is application order."""
+    stored and applied one batch at a time, so log order is application order.
+
+    Returns the database clock once the locks are held: one clock for every app server, so
+    a user's arrival times (received_at) grow with log order."""
     if connection.vendor != "postgresql":
-        return  # SQLite (the embedded dev default) has one writer at a time anyway
+        return timezone.now()  # SQLite (the embedded dev default) has one writer anyway
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, u) FROM "
-            "(SELECT unnest(%s::int[]) AS u ORDER BY 1) AS users",
+            "SELECT max(t) FROM (SELECT pg_advisory_xact_lock(%s, u), clock_timestamp() AS t "
+            "FROM (SELECT unnest(%s::int[]) AS u ORDER BY 1) AS users) AS locked",
             [LOCK_NAMESPACE, sorted(user_ids)],
         )
+        row = cursor.fetchone()
+    return row[0] if row and row[0] else timezone.now()
 
 
 def _store(events: Sequence[CleanEvent], now: datetime) -> dict[str, int]:
@@ -205,8 +210,8 @@ def events_ingest(*, events: Sequence[Any], now: datetime | None = None) -> Inge
     with transaction.atomic():
         # Lock first: assignment inside the lock cannot deadlock against another batch's
         # row locks on the same user's missions.
-        _lock_users(sorted({e.user_id for e in unique}))
-        received = now or max(timezone.now(), clock)
+        locked_at = _lock_users(sorted({e.user_id for e in unique}))
+        received = now or locked_at
         stored = _store(unique, received)
         # Only events that are new assign missions: a re-sent event changes nothing.
         _assign_lazily([e for e in unique if e.event_id in stored], received)

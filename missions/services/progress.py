@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from ..evaluators import EventRecord, MissionRun, ProgressState, evaluator_for
-from ..evaluators.base import ACTIVE, COMPLETED, FAILED
+from ..evaluators.base import ACTIVE, FAILED
 from ..evaluators.matching import value_key
 from ..live import send_many_on_commit
 from ..models import ActiveMission, MissionProgress, MissionTemplate, MissionType, ProgressValue
@@ -103,12 +103,6 @@ def fold(runs: dict[int, MissionRun], events: Sequence[EventRecord]) -> FoldResu
     return result
 
 
-def _live_states_filter() -> Q:
-    return Q(state=ACTIVE) | Q(
-        state__in=[COMPLETED, "claimed"], template__type=MissionType.COMPETITIVE
-    )
-
-
 def _load_runs(
     events: Sequence[EventRecord],
 ) -> tuple[dict[int, MissionRun], dict[int, ActiveMission]]:
@@ -122,7 +116,7 @@ def _load_runs(
     )
     missions = list(
         ActiveMission.objects.select_for_update(of=("self",))
-        .filter(_live_states_filter(), user_id__in=user_ids, id__in=touching)
+        .filter(state=ACTIVE, user_id__in=user_ids, id__in=touching)
         .filter(period_start__lte=latest)
         .filter(Q(period_end__isnull=True) | Q(period_end__gt=earliest))
         .order_by("id")

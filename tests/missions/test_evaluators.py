@@ -465,7 +465,7 @@ COMBO = [
 
 COMPETITIVE = [
     Case(
-        "score_counts_past_the_participation_target",
+        "score_counts_all_period_past_the_qualifying_target_and_never_completes",
         {
             "type": "competitive",
             "period_type": "weekly",
@@ -474,8 +474,7 @@ COMPETITIVE = [
         },
         [(at(d, 9), "post:created", {}) for d in (0, 1, 2, 3)],
         {"posts": 4},
-        "completed",
-        completed_at=at(1, 9),
+        "active",
     ),
     Case(
         "score_sums_a_field",
