@@ -7,6 +7,7 @@ changes back in a fixed number of queries. Replay (replay.py) runs the same fold
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from ..live import send_many_on_commit
 from ..models import ActiveMission, MissionProgress, MissionTemplate, MissionType, ProgressValue
 from ..selectors import format_number
 from ..signals import mission_completed
+
+logger = logging.getLogger(__name__)
 
 # The celebration the hub plays per category (the sketch's getCompletionAnimation).
 COMPLETION_ANIMATIONS = {
@@ -305,7 +308,18 @@ def _announce(
 
 def _completed_sender(mission: ActiveMission) -> Callable[[], None]:
     def send() -> None:
-        mission_completed.send(sender=ActiveMission, mission=mission)
+        # The events and the completion are committed: a failing receiver must not turn the
+        # sender's accepted batch into an error, nor stop the other receivers.
+        for receiver, result in mission_completed.send_robust(
+            sender=ActiveMission, mission=mission
+        ):
+            if isinstance(result, Exception):
+                logger.error(
+                    "mission_completed receiver %r failed for mission %s",
+                    receiver,
+                    mission.pk,
+                    exc_info=result,
+                )
 
     return send
 

@@ -155,6 +155,31 @@ class TrackTests(TestCase):
         stored = ActiveMission.objects.get(pk=mission.pk)
         assert stored.completed_at == Event.objects.order_by("id")[1].occurred_at
 
+    def test_a_failing_completion_receiver_neither_fails_the_event_nor_stops_others(self) -> None:
+        received: list[int] = []
+
+        def broken(sender: Any, mission: ActiveMission, **kwargs: Any) -> None:
+            raise RuntimeError("receiver bug")
+
+        def healthy(sender: Any, mission: ActiveMission, **kwargs: Any) -> None:
+            received.append(mission.pk)
+
+        mission_completed.connect(broken)
+        mission_completed.connect(healthy)
+        try:
+            with (
+                self.assertLogs("missions.services.progress", "ERROR") as logs,
+                self.captureOnCommitCallbacks(execute=True),
+            ):
+                missions.track(self.user, "post:created", {"content_length": 120})
+                missions.track(self.user, "post:created", {"content_length": 120})
+        finally:
+            mission_completed.disconnect(broken)
+            mission_completed.disconnect(healthy)
+        mission = ActiveMission.objects.get(user=self.user, template=self.template)
+        assert mission.state == "completed" and received == [mission.pk]
+        assert "receiver bug" in "\n".join(logs.output)
+
     def test_it_pushes_progress_and_completion_to_that_user_only(self) -> None:
         layer = get_channel_layer()
         mine = async_to_sync(layer.new_channel)()
