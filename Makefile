@@ -19,7 +19,7 @@ venv: $(VENV)/.installed
 run: venv
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
 	@echo "Serving the hub, API, admin and WebSocket on http://$(HOST):$(PORT)"
 	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off
 

@@ -103,7 +103,21 @@ class MissionProgressInline(admin.TabularInline):
 
 
 @admin.register(ActiveMission)
-class ActiveMissionAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Missions and progress are derived from the event log (invariant 1) and change only
+    through ingestion and the claim service; the admin shows them and never edits them."""
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+class ActiveMissionAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "user",
@@ -122,7 +136,7 @@ class ActiveMissionAdmin(admin.ModelAdmin):
 
 
 @admin.register(MissionProgress)
-class MissionProgressAdmin(admin.ModelAdmin):
+class MissionProgressAdmin(ReadOnlyAdmin):
     list_display = ("mission", "requirement_key", "action", "current", "target", "done_at")
     search_fields = ("requirement_key", "action")
     raw_id_fields = ("mission", "user")

@@ -52,8 +52,9 @@ class MissionTemplate(models.Model):
     period_type = models.CharField(
         max_length=16, choices=PeriodType.choices, default=PeriodType.DAILY
     )
-    requirements = models.JSONField(default=dict)
-    rewards = models.JSONField(default=dict)
+    # blank: the shared validator explains what is missing, field by field
+    requirements = models.JSONField(default=dict, blank=True)
+    rewards = models.JSONField(default=dict, blank=True)
     prerequisites = models.JSONField(default=dict, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     weight = models.PositiveIntegerField(default=100)

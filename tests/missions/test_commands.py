@@ -50,7 +50,11 @@ def test_load_templates_is_all_or_nothing_and_names_the_bad_template(tmp_path: P
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("content", "expected"),
-    [("{not json", "not valid JSON"), ('{"key": "x"}', "JSON list"), ("[]", "0 created")],
+    [
+        ("{not json", "not valid JSON"),
+        ('{"key": "x"}', "file: must be a JSON list"),
+        ("[]", "0 created"),
+    ],
 )
 def test_load_templates_reports_bad_files(
     tmp_path: Path, content: str, expected: str, capsys: pytest.CaptureFixture

@@ -26,10 +26,10 @@ class Command(BaseCommand):
         except TemplateInvalid as exc:
             lines = [f"{file}: {exc.message}"]
             for label, errors in exc.errors.items():
-                lines.append(f"  template {label}:")
                 if isinstance(errors, dict):
+                    lines.append(f"  template {label}:")
                     lines += [f"    {field}: {'; '.join(msgs)}" for field, msgs in errors.items()]
                 else:
-                    lines.append(f"    {errors}")
+                    lines.append(f"  {label}: {'; '.join(map(str, errors))}")
             raise CommandError("\n".join(lines)) from exc
         self.stdout.write(self.style.SUCCESS(f"{file}: {created} created, {updated} updated"))

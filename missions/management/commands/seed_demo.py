@@ -57,9 +57,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--players", type=int, default=PLAYERS)
+        parser.add_argument(
+            "--base-url", default="http://127.0.0.1:8000", help="where the server will answer"
+        )
 
     def handle(self, *args: Any, players: int, **options: Any) -> None:
         now = timezone.now()
+        base = str(options["base_url"]).rstrip("/")
         templates = json.loads(DEMO_TEMPLATES.read_text())
         running = {
             t.key: t
@@ -115,16 +119,12 @@ class Command(BaseCommand):
             f"templates: {created} created, {updated} updated; "
             f"players: {players}; missions assigned: {assigned}; history events: {accepted}"
         )
-        self.service_key()
+        self.service_key(base)
         self.stdout.write(
-            self.style.SUCCESS(
-                f"Admin login:  {ADMIN[0]} / {ADMIN[1]}  → http://127.0.0.1:8000/admin/"
-            )
+            self.style.SUCCESS(f"Admin login:  {ADMIN[0]} / {ADMIN[1]}  → {base}/admin/")
         )
         self.stdout.write(
-            self.style.SUCCESS(
-                f"Player login: player01 / {PLAYER_PASSWORD}  → http://127.0.0.1:8000/"
-            )
+            self.style.SUCCESS(f"Player login: player01 / {PLAYER_PASSWORD}  → {base}/")
         )
 
     def history(self, now: Any) -> int:
@@ -154,7 +154,7 @@ class Command(BaseCommand):
             accepted += result.accepted
         return accepted
 
-    def service_key(self) -> None:
+    def service_key(self, base: str) -> None:
         existing = ServiceKey.objects.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True).first()
         if settings.DEBUG:
             if existing is None:
@@ -172,7 +172,6 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             self.style.SUCCESS(
-                f"Service key:  {raw}  → POST http://127.0.0.1:8000/api/v1/events "
-                "(Authorization: Bearer <key>)"
+                f"Service key:  {raw}  → POST {base}/api/v1/events (Authorization: Bearer <key>)"
             )
         )
