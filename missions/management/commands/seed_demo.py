@@ -17,7 +17,9 @@ from missions.services import missions_assign_all, templates_load
 from missions.services.ingest import events_ingest
 from missions.services.service_keys import key_hash, service_key_create
 from rewards.demo import seed_rewards_demo
+from rewards.levels import xp_for_level
 from rewards.models import Badge, Item, Title, UserBadge
+from rewards.services import rewards_grant
 
 DEMO_TEMPLATES = Path(__file__).resolve().parents[2] / "demo" / "templates.json"
 ADMIN = ("admin", "admin-demo-pass")
@@ -107,8 +109,13 @@ class Command(BaseCommand):
                 if was_new:
                     user.set_password(PLAYER_PASSWORD)
                     user.save()
-                PlayerProfile.objects.update_or_create(
-                    user=user, defaults={"level": demo_level(index)}
+                PlayerProfile.objects.get_or_create(user=user)
+                # Levels come from XP: a starting balance through the ledger, granted once.
+                rewards_grant(
+                    user_id=user.pk,
+                    rewards={"xp": xp_for_level(demo_level(index)), "dgt": "100"},
+                    idempotency_key=f"demo:start:{user.pk}",
+                    reason="demo starting balance",
                 )
                 if index % 10 == 0:
                     UserBadge.objects.get_or_create(user=user, badge=vip)
