@@ -1,1 +1,37 @@
 """Signal receivers of the missions app (wired in MissionsConfig.ready)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import receiver
+from django.utils import timezone
+
+from .live import send_many_on_commit
+from .models import ActiveMission
+from .player_selectors import missions_by_ids
+from .representations import mission_json
+from .signals import missions_assigned
+
+
+def mission_new_message(mission: ActiveMission, *, now: Any) -> dict[str, Any]:
+    icon = (mission.template.metadata or {}).get("icon") or ""
+    return {
+        "type": "mission:new",
+        "mission": mission_json(mission, now=now),
+        "notification": {
+            "title": "New Mission Available!",
+            "message": mission.template.name,
+            "icon": icon,
+        },
+    }
+
+
+@receiver(missions_assigned, dispatch_uid="missions.push_new_missions")
+def push_new_missions(sender: Any, missions: list[ActiveMission], **kwargs: Any) -> None:
+    """`mission:new` to each mission's own player (never to anyone else)."""
+    if not missions:
+        return
+    now = timezone.now()
+    loaded = missions_by_ids([m.pk for m in missions])
+    send_many_on_commit((m.user_id, mission_new_message(m, now=now)) for m in loaded)
