@@ -46,7 +46,7 @@ pytest: venv services browser
 test: venv services browser lint typecheck pytest
 
 bench: venv services
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache .mypy_cache .ruff_cache

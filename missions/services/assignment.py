@@ -12,11 +12,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from ..models import (
@@ -217,30 +218,88 @@ def missions_assign(
     if not new:
         return []
     with transaction.atomic():
-        # A concurrent lazy assignment may have inserted the same rows: keep theirs.
-        created = ActiveMission.objects.bulk_create(
-            new,
-            update_conflicts=True,
-            unique_fields=["user", "template", "period_start"],
-            update_fields=["period_type"],
-        )
-        MissionProgress.objects.bulk_create(
-            [
-                MissionProgress(
-                    mission_id=mission.pk,
-                    user_id=mission.user_id,
-                    requirement_key=req_key,
-                    action=req["action"],
-                    target=req["target"],
-                )
-                for mission in created
-                for req_key, req in mission.template.requirements.items()
-            ],
-            ignore_conflicts=True,
-        )
+        use_sql = connection.vendor == "postgresql"
+        created = _insert_sql(new, now) if use_sql else _insert_orm(new)
         transaction.on_commit(
             lambda: missions_assigned.send(sender=ActiveMission, missions=created)
         )
+    return created
+
+
+# One statement inserts the missions and their progress rows from arrays; a concurrent lazy
+# assignment may have inserted some of the same missions, and those are left as they are.
+_INSERT_SQL = """
+WITH new AS (
+    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::timestamptz[],
+                         %s::timestamptz[]) AS n(user_id, template_id, period_type,
+                                                 period_start, period_end)
+), ins AS (
+    INSERT INTO {mission} (user_id, template_id, period_type, period_start, period_end,
+                           assigned_at, state)
+    SELECT user_id, template_id, period_type, period_start, period_end, %s, 'active' FROM new
+    ON CONFLICT (user_id, template_id, period_start) DO NOTHING
+    RETURNING id, user_id, template_id
+), progress AS (
+    INSERT INTO {progress} (mission_id, user_id, requirement_key, action, current, target)
+    SELECT ins.id, ins.user_id, req.key, req.value->>'action', 0, (req.value->>'target')::numeric
+    FROM ins
+    JOIN {template} t ON t.id = ins.template_id
+    CROSS JOIN LATERAL jsonb_each(t.requirements) AS req
+)
+SELECT id, user_id, template_id FROM ins
+"""
+
+
+def _insert_sql(new: list[ActiveMission], now: datetime) -> list[ActiveMission]:
+    sql = _INSERT_SQL.format(
+        mission=ActiveMission._meta.db_table,
+        progress=MissionProgress._meta.db_table,
+        template=MissionTemplate._meta.db_table,
+    )
+    params: list[Any] = [
+        [m.user_id for m in new],
+        [m.template_id for m in new],
+        [m.period_type for m in new],
+        [m.period_start for m in new],
+        [m.period_end for m in new],
+        now,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = {(user_id, template_id): pk for pk, user_id, template_id in cursor.fetchall()}
+    created = []
+    for mission in new:
+        pk = inserted.get((mission.user_id, mission.template_id))
+        if pk is not None:
+            mission.pk = pk
+            mission._state.adding = False
+            mission._state.db = "default"
+            created.append(mission)
+    return created
+
+
+def _insert_orm(new: list[ActiveMission]) -> list[ActiveMission]:
+    """The same inserts through the ORM, for SQLite (`make run` without DATABASE_URL)."""
+    created = ActiveMission.objects.bulk_create(
+        new,
+        update_conflicts=True,
+        unique_fields=["user", "template", "period_start"],
+        update_fields=["period_type"],
+    )
+    MissionProgress.objects.bulk_create(
+        [
+            MissionProgress(
+                mission_id=mission.pk,
+                user_id=mission.user_id,
+                requirement_key=req_key,
+                action=req["action"],
+                target=req["target"],
+            )
+            for mission in created
+            for req_key, req in mission.template.requirements.items()
+        ],
+        ignore_conflicts=True,
+    )
     return created
 
 
