@@ -98,6 +98,20 @@
     card.querySelector(".ring-label").textContent = pct + "%";
   }
 
+  // The payload's percentage is the requirement's; the ring shows the whole mission's: the mean
+  // of its requirements' fractions, as GET /api/v1/missions computes it.
+  function missionPercentage(card) {
+    var rows = card.querySelectorAll("[data-requirement]");
+    if (!rows.length) return 0;
+    var total = 0;
+    rows.forEach(function (row) {
+      var current = Number(row.querySelector(".cur").textContent);
+      var target = Number(row.querySelector(".tgt").textContent);
+      total += target > 0 ? Math.min(1, current / target) : 1;
+    });
+    return Math.floor((total * 100) / rows.length);
+  }
+
   function fetchCard(id) {
     return fetch("/hub/missions/" + encodeURIComponent(id) + "/card", {
       credentials: "same-origin", headers: { "X-Requested-With": "fetch" }
@@ -139,7 +153,7 @@
       row.classList.add("bumped");
       label = row.querySelector(".req-label").textContent;
     }
-    setRing(card, msg.percentage);
+    setRing(card, missionPercentage(card));
     var name = card.dataset.name;
     announce(name + ": " + label + ", " + msg.current + " of " + msg.target + ".");
     toast(name, label + ": " + msg.current + " / " + msg.target, "progress", "📈");
