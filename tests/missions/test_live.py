@@ -14,6 +14,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from config.asgi import application
 from missions.live import send_many_on_commit, send_on_commit
@@ -189,8 +190,11 @@ async def test_new_missions_are_pushed_to_their_own_player_only(alice: Any, bob:
         "icon": "pen",
     }
     assert message["mission"]["id"] == created[0].pk
-    assert message["mission"]["requirements"]["posts"]["current"] == 0
-    assert message["mission"]["status"] == "active"
+    # The pushed mission is exactly what the API answers for it (one shape everywhere).
+    api = APIClient()
+    await sync_to_async(api.force_authenticate)(alice)
+    fetched = await sync_to_async(api.get)(f"/api/v1/missions/{created[0].pk}")
+    assert message["mission"] == fetched.json()
     assert await bob_ws.receive_nothing(timeout=0.3)
     await alice_ws.disconnect()
     await bob_ws.disconnect()
