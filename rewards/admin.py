@@ -1,6 +1,20 @@
-from django.contrib import admin
+from typing import Any
 
-from .models import Badge, InventoryItem, Item, Title, UserBadge, UserTitle
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import (
+    Badge,
+    Balance,
+    Claim,
+    InventoryItem,
+    Item,
+    LedgerEntry,
+    MetaAchievement,
+    Title,
+    UserBadge,
+    UserTitle,
+)
 
 
 @admin.register(Item, Badge, Title)
@@ -21,3 +35,46 @@ class AwardAdmin(admin.ModelAdmin):
     list_display = ("user", "awarded_at")
     search_fields = ("user__username",)
     raw_id_fields = ("user",)
+
+
+@admin.register(MetaAchievement)
+class MetaAchievementAdmin(admin.ModelAdmin):
+    list_display = ("key", "rule", "threshold", "category", "badge", "is_active")
+    list_filter = ("rule", "is_active")
+    search_fields = ("key", "badge__key")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Money moves only through services: the admin can look, never write."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "xp", "dgt", "reason", "idempotency_key")
+    search_fields = ("user__username", "idempotency_key", "reason")
+    date_hierarchy = "created_at"
+    list_select_related = ("user",)
+
+
+@admin.register(Balance)
+class BalanceAdmin(ReadOnlyAdmin):
+    list_display = ("user", "xp", "dgt", "updated_at")
+    search_fields = ("user__username",)
+    list_select_related = ("user",)
+
+
+@admin.register(Claim)
+class ClaimAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "mission", "source")
+    list_filter = ("source",)
+    search_fields = ("user__username",)
+    list_select_related = ("user", "mission")

@@ -25,3 +25,59 @@ class Streak(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.kind}: {self.current} (best {self.best})"
+
+
+class StreakBreak(models.Model):
+    """A streak that ended: the first period missed and the length that was lost."""
+
+    streak = models.ForeignKey(Streak, on_delete=models.CASCADE, related_name="breaks")
+    # The first missed UTC day (daily) or Monday of the first missed ISO week (weekly).
+    missed_from = models.DateField()
+    length = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    restored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-missed_from", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.streak} broke at {self.missed_from} after {self.length}"
+
+
+class StreakFreezeUse(models.Model):
+    """A `streak_freeze` item consumed to cover one missed day."""
+
+    streak = models.ForeignKey(Streak, on_delete=models.CASCADE, related_name="freezes_used")
+    covered_day = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-covered_day"]
+        constraints = [
+            models.UniqueConstraint(fields=["streak", "covered_day"], name="one_freeze_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.streak} frozen on {self.covered_day}"
+
+
+class StreakRestore(models.Model):
+    """An admin's restore of a broken streak (after outages), with the reason."""
+
+    streak = models.ForeignKey(Streak, on_delete=models.CASCADE, related_name="restores")
+    restored_break = models.ForeignKey(
+        StreakBreak, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    previous_current = models.PositiveIntegerField()
+    new_current = models.PositiveIntegerField()
+    reason = models.TextField()
+    restored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.streak}: {self.previous_current} → {self.new_current}"

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from missions.models import MissionTemplate, PlayerProfile
 from missions.services import missions_assign_all, templates_load
+from rewards.demo import seed_rewards_demo
 from rewards.models import Badge, Item, Title, UserBadge
 
 DEMO_TEMPLATES = Path(__file__).resolve().parents[2] / "demo" / "templates.json"
@@ -98,6 +99,7 @@ class Command(BaseCommand):
                 )
                 if index % 10 == 0:
                     UserBadge.objects.get_or_create(user=user, badge=vip)
+        seed_rewards_demo()
         assigned = missions_assign_all(now=now)
         self.stdout.write(
             f"templates: {created} created, {updated} updated; "

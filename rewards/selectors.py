@@ -1,0 +1,111 @@
+"""Reads of the rewards app: wallet, claim history, ledger verification."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, QuerySet, Sum
+
+from missions.models import ActiveMission, MissionState, PlayerProfile
+
+from .levels import next_level_xp
+from .models import Balance, Claim, InventoryItem, LedgerEntry, UserBadge, UserTitle
+from .services.ledger import dgt_str, to_dgt
+
+
+def player_wallet(*, user_id: int) -> dict[str, Any]:
+    """Level, balances, badges, titles and inventory of one player (6 queries, no N+1)."""
+    balance = Balance.objects.filter(user_id=user_id).first()
+    level = (
+        PlayerProfile.objects.filter(user_id=user_id).values_list("level", flat=True).first() or 1
+    )
+    xp = balance.xp if balance else 0
+    dgt = to_dgt(balance.dgt if balance else 0)
+    return {
+        "level": level,
+        "xp": xp,
+        "dgt": dgt_str(dgt),
+        "next_level_xp": next_level_xp(level),
+        "badges": [
+            {"key": b.badge.key, "name": b.badge.name, "icon": b.badge.icon}
+            for b in UserBadge.objects.filter(user_id=user_id)
+            .select_related("badge")
+            .order_by("awarded_at", "id")
+        ],
+        "titles": [
+            {"key": t.title.key, "name": t.title.name, "icon": t.title.icon}
+            for t in UserTitle.objects.filter(user_id=user_id)
+            .select_related("title")
+            .order_by("awarded_at", "id")
+        ],
+        "inventory": [
+            {"key": i.item.key, "name": i.item.name, "icon": i.item.icon, "qty": i.qty}
+            for i in InventoryItem.objects.filter(user_id=user_id, qty__gt=0)
+            .select_related("item")
+            .order_by("item__key")
+        ],
+    }
+
+
+def claim_history(*, user_id: int) -> QuerySet[Claim]:
+    """The player's payouts, newest first, with the mission and template loaded.
+
+    Each row has mission.template.name, source (claim|auto_grant), base_rewards, bonuses
+    (each {kind, multiplier_xp, multiplier_dgt, detail}), granted and meta_badges.
+    """
+    return (
+        Claim.objects.filter(user_id=user_id)
+        .select_related("mission__template")
+        .order_by("-created_at", "-id")
+    )
+
+
+def ledger_differences() -> list[str]:
+    """Every way the ledger disagrees with balances and missions; empty when it is sound.
+
+    - each Balance equals the sum of its user's entries (and no entries lack a balance);
+    - each claimed mission has exactly one Claim and one ledger grant, and no unclaimed
+      mission has either.
+    """
+    problems: list[str] = []
+    sums: dict[int, tuple[int, Decimal]] = {
+        row["user_id"]: (row["xp"] or 0, row["dgt"] or Decimal(0))
+        for row in LedgerEntry.objects.values("user_id")
+        .annotate(xp=Sum("xp"), dgt=Sum("dgt"))
+        .order_by()
+    }
+    balances = {b.user_id: (b.xp, b.dgt) for b in Balance.objects.all()}
+    for user_id in sorted(set(sums) | set(balances)):
+        expected = sums.get(user_id, (0, Decimal(0)))
+        actual = balances.get(user_id)
+        if actual is None:
+            problems.append(f"user {user_id}: entries sum to {expected} but there is no balance")
+        elif actual[0] != expected[0] or actual[1] != expected[1]:
+            problems.append(
+                f"user {user_id}: balance xp={actual[0]} dgt={actual[1]} but entries sum to "
+                f"xp={expected[0]} dgt={expected[1]}"
+            )
+
+    grants: dict[int, int] = defaultdict(int)
+    for row in (
+        LedgerEntry.objects.filter(mission__isnull=False)
+        .values("mission_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        grants[row["mission_id"]] = row["n"]
+    claims = dict(
+        Claim.objects.values("mission_id").annotate(n=Count("id")).values_list("mission_id", "n")
+    )
+    claimed = set(
+        ActiveMission.objects.filter(state=MissionState.CLAIMED).values_list("id", flat=True)
+    )
+    for mission_id in sorted(claimed | set(grants) | set(claims)):
+        g, c = grants.get(mission_id, 0), claims.get(mission_id, 0)
+        if mission_id in claimed and (g != 1 or c != 1):
+            problems.append(f"mission {mission_id}: claimed with {g} grants and {c} claim rows")
+        elif mission_id not in claimed:
+            problems.append(f"mission {mission_id}: not claimed but has {g} grants, {c} claims")
+    return problems

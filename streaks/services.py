@@ -1,0 +1,122 @@
+"""Writes of the streaks app: count a day/week, consume freezes, restore after outages.
+
+Daily streaks count UTC days; weekly streaks count ISO weeks, stored as their Monday.
+Every update holds the streak row lock, and counting a day that is already counted (or
+older than the last counted one) changes nothing, so replays and races are harmless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from missions.errors import Conflict, NotFound, ValidationFailed
+from rewards.services.inventory import inventory_consume
+
+from .models import Streak, StreakBreak, StreakFreezeUse, StreakKind, StreakRestore
+from .units import FREEZE_ITEM, streak_unit, unit_step
+
+
+@dataclass
+class StreakUpdate:
+    streak: Streak
+    counted: bool  # False: that day/week was already counted (or is older), nothing changed
+    frozen_days: list[date] = field(default_factory=list)
+    broken: StreakBreak | None = None
+
+
+def _locked_streak(user_id: int, kind: str) -> Streak:
+    Streak.objects.bulk_create([Streak(user_id=user_id, kind=kind)], ignore_conflicts=True)
+    return Streak.objects.select_for_update().get(user_id=user_id, kind=kind)
+
+
+def streak_record(*, user_id: int, kind: str, at: datetime) -> StreakUpdate:
+    """Count the day (or ISO week) of `at` for the player's `kind` streak.
+
+    A gap of missed daily days is covered by `streak_freeze` items, one per day, only if the
+    player holds enough to cover the whole gap (a freeze that cannot save the streak is
+    not spent); otherwise the streak breaks (recorded) and starts again at 1.
+    """
+    if kind not in StreakKind.values:
+        raise ValidationFailed(f"unknown streak kind {kind!r}", errors={"kind": "is unknown"})
+    unit = streak_unit(kind, at)
+    step = unit_step(kind)
+    with transaction.atomic():
+        streak = _locked_streak(user_id, kind)
+        last = streak.last_completed
+        if last is not None and unit <= last:
+            return StreakUpdate(streak=streak, counted=False)
+        update = StreakUpdate(streak=streak, counted=True)
+        if last is None:
+            streak.current = 1
+        else:
+            missed = [last + step * n for n in range(1, (unit - last) // step)]
+            if not missed:
+                streak.current += 1
+            elif kind == StreakKind.DAILY and _freeze(streak, user_id, missed):
+                update.frozen_days = missed
+                streak.current += 1
+            else:
+                update.broken = StreakBreak.objects.create(
+                    streak=streak, missed_from=missed[0], length=streak.current
+                )
+                streak.current = 1
+        streak.best = max(streak.best, streak.current)
+        streak.last_completed = unit
+        streak.save(update_fields=["current", "best", "last_completed", "updated_at"])
+    return update
+
+
+def _freeze(streak: Streak, user_id: int, missed: list[date]) -> bool:
+    if not inventory_consume(user_id=user_id, item_key=FREEZE_ITEM, qty=len(missed)):
+        return False
+    StreakFreezeUse.objects.bulk_create(
+        [StreakFreezeUse(streak=streak, covered_day=day) for day in missed]
+    )
+    return True
+
+
+def streak_restore(
+    *, streak_id: int, reason: str, by_user_id: int | None = None, now: datetime | None = None
+) -> StreakRestore:
+    """Undo a break (e.g. after an outage): the lost length is added back to the current run.
+
+    If the last break is not restored yet, current becomes its length plus the run since.
+    If the streak has lapsed but no completion has recorded the break yet, the gap is
+    bridged (last completed moves to the previous day/week) so the next completion continues.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("a restore needs a reason", errors={"reason": "is required"})
+    now = now or timezone.now()
+    with transaction.atomic():
+        streak = Streak.objects.select_for_update().filter(pk=streak_id).first()
+        if streak is None:
+            raise NotFound(f"streak {streak_id} does not exist")
+        previous = streak.current
+        last_break = streak.breaks.filter(restored_at__isnull=True).first()
+        previous_unit = streak_unit(streak.kind, now) - unit_step(streak.kind)
+        if last_break is not None and (
+            streak.last_completed is None or last_break.missed_from <= streak.last_completed
+        ):
+            streak.current = last_break.length + streak.current
+            last_break.restored_at = now
+            last_break.save(update_fields=["restored_at"])
+        elif streak.last_completed is not None and streak.last_completed < previous_unit:
+            last_break = None
+            streak.last_completed = previous_unit
+        else:
+            raise Conflict(f"streak {streak_id} is not broken; nothing to restore")
+        streak.best = max(streak.best, streak.current)
+        streak.save(update_fields=["current", "best", "last_completed", "updated_at"])
+        return StreakRestore.objects.create(
+            streak=streak,
+            restored_break=last_break,
+            previous_current=previous,
+            new_current=streak.current,
+            reason=reason,
+            restored_by_id=by_user_id,
+        )

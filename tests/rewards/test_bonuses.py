@@ -1,0 +1,214 @@
+"""Dynamic rewards: each bonus rule and their combination, with exact numbers."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from missions.models import MissionTemplate
+from rewards.models import Claim, InventoryItem, Item
+from rewards.services import mission_claim
+from rewards.services.bonuses import Bonus, apply_bonuses
+from streaks.models import Streak
+from tests.factories import TemplateFactory
+
+from .helpers import NOW, mission, player
+
+pytestmark = pytest.mark.django_db
+
+TODAY = NOW.date()
+
+
+def with_history(template: MissionTemplate, took: timedelta, n: int = 5) -> None:
+    """`n` earlier completions of `template` by other players, each taking `took`."""
+    for i in range(n):
+        mission(player(), template=template, at=NOW - timedelta(days=1, minutes=i), took=took)
+
+
+def streak(user: Any, current: int, last: date = TODAY) -> None:
+    Streak.objects.create(
+        user=user, kind="daily", current=current, best=current, last_completed=last
+    )
+
+
+def claim(user: Any, m: Any) -> dict[str, Any]:
+    return mission_claim(mission_id=m.pk, user_id=user.pk, now=NOW).as_dict()
+
+
+def kinds(result: dict[str, Any]) -> list[str]:
+    return [b["kind"] for b in result["bonuses"]]
+
+
+def test_no_bonus_pays_the_base_rewards() -> None:
+    owner = player()
+    result = claim(owner, mission(owner))
+    assert (result["granted"]["xp"], result["granted"]["dgt"]) == (100, "10.00000000")
+    assert result["bonuses"] == []
+
+
+def test_a_fast_completion_earns_the_speed_bonus() -> None:
+    owner = player()
+    template = TemplateFactory(rewards={"xp": 100, "dgt": "10"})
+    with_history(template, took=timedelta(hours=4))
+    result = claim(owner, mission(owner, template=template, took=timedelta(hours=1)))
+    assert (result["granted"]["xp"], result["granted"]["dgt"]) == (150, "12.50000000")
+    assert result["bonuses"] == [
+        {
+            "kind": "speed",
+            "multiplier_xp": "1.5",
+            "multiplier_dgt": "1.25",
+            "detail": {"seconds_to_complete": 3600, "average_seconds": 14400, "sample": 5},
+        }
+    ]
+
+
+def test_exactly_half_the_average_is_not_fast_enough() -> None:
+    owner = player()
+    template = TemplateFactory(rewards={"xp": 100, "dgt": "10"})
+    with_history(template, took=timedelta(hours=2))
+    assert claim(owner, mission(owner, template=template, took=timedelta(hours=1)))["bonuses"] == []
+
+
+def test_the_speed_bonus_needs_a_minimum_sample_of_earlier_completions() -> None:
+    owner = player()
+    template = TemplateFactory(rewards={"xp": 100, "dgt": "10"})
+    with_history(template, took=timedelta(hours=10), n=4)
+    assert (
+        claim(owner, mission(owner, template=template, took=timedelta(minutes=1)))["bonuses"] == []
+    )
+
+
+def test_later_completions_do_not_count_toward_the_average() -> None:
+    owner = player()
+    template = TemplateFactory(rewards={"xp": 100, "dgt": "10"})
+    for i in range(5):
+        mission(
+            player(),
+            template=template,
+            at=NOW + timedelta(hours=1, minutes=i),
+            took=timedelta(hours=9),
+        )
+    assert (
+        claim(owner, mission(owner, template=template, took=timedelta(minutes=1)))["bonuses"] == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("days", "multiplier", "xp", "dgt"),
+    [
+        (2, None, 100, "10.00000000"),
+        (3, "1.5", 150, "15.00000000"),
+        (6, "1.5", 150, "15.00000000"),
+        (7, "2.0", 200, "20.00000000"),
+        (14, "2.5", 250, "25.00000000"),
+        (29, "2.5", 250, "25.00000000"),
+        (30, "3.0", 300, "30.00000000"),
+        (365, "3.0", 300, "30.00000000"),
+    ],
+)
+def test_the_one_streak_table_multiplies_xp_and_dgt(
+    days: int, multiplier: str | None, xp: int, dgt: str
+) -> None:
+    owner = player()
+    streak(owner, days)
+    result = claim(owner, mission(owner))
+    assert (result["granted"]["xp"], result["granted"]["dgt"]) == (xp, dgt)
+    if multiplier is None:
+        assert result["bonuses"] == []
+    else:
+        assert result["bonuses"] == [
+            {
+                "kind": "streak",
+                "multiplier_xp": multiplier,
+                "multiplier_dgt": multiplier,
+                "detail": {"daily_streak": days},
+            }
+        ]
+
+
+def test_a_lapsed_streak_gives_no_multiplier() -> None:
+    owner = player()
+    streak(owner, 10, last=TODAY - timedelta(days=2))
+    assert claim(owner, mission(owner))["bonuses"] == []
+
+
+def test_a_lapsed_streak_that_freezes_can_save_still_counts() -> None:
+    owner = player()
+    streak(owner, 10, last=TODAY - timedelta(days=2))
+    item = Item.objects.create(key="streak_freeze", name="Streak Freeze")
+    InventoryItem.objects.create(user=owner, item=item, qty=1)
+    result = claim(owner, mission(owner))
+    assert kinds(result) == ["streak"] and result["granted"]["xp"] == 200
+
+
+def test_completing_every_mission_of_the_period_earns_the_perfect_bonus() -> None:
+    owner = player()
+    mission(owner)
+    result = claim(owner, mission(owner))
+    assert (result["granted"]["xp"], result["granted"]["dgt"]) == (125, "10.00000000")
+    assert result["bonuses"] == [
+        {
+            "kind": "perfect",
+            "multiplier_xp": "1.25",
+            "multiplier_dgt": "1",
+            "detail": {"period_type": "daily", "missions": 2},
+        }
+    ]
+
+
+def test_an_unfinished_mission_in_the_period_prevents_the_perfect_bonus() -> None:
+    owner = player()
+    mission(owner, state="active")
+    mission(owner, period_type="weekly")  # another period type does not count either way
+    assert claim(owner, mission(owner))["bonuses"] == []
+
+
+def test_a_lone_mission_in_its_period_is_not_perfect() -> None:
+    owner = player()
+    assert claim(owner, mission(owner, period_type="monthly"))["bonuses"] == []
+
+
+def test_all_bonuses_combine_in_order_speed_streak_perfect() -> None:
+    owner = player()
+    template = TemplateFactory(rewards={"xp": 100, "dgt": "10"})
+    with_history(template, took=timedelta(hours=4))
+    streak(owner, 7)
+    mission(owner)  # the period's other mission, completed
+    m = mission(owner, template=template, took=timedelta(hours=1))
+    result = claim(owner, m)
+    # xp: 100 × 1.5 × 2.0 × 1.25 = 375; dgt: 10 × 1.25 × 2.0 = 25
+    assert (result["granted"]["xp"], result["granted"]["dgt"]) == (375, "25.00000000")
+    assert kinds(result) == ["speed", "streak", "perfect"]
+    history = Claim.objects.get(mission=m)
+    assert history.bonuses == result["bonuses"]
+    assert history.base_rewards["xp"] == 100 and history.granted["xp"] == 375
+
+
+def test_rounding_is_once_at_the_end_and_always_down() -> None:
+    bonuses = [
+        Bonus("speed", Decimal("1.5"), Decimal("1.25"), {}),
+        Bonus("streak", Decimal("1.5"), Decimal("1.5"), {}),
+    ]
+    granted = apply_bonuses({"xp": 33, "dgt": "0.00000003"}, bonuses)
+    # 33 × 2.25 = 74.25 → 74; 0.00000003 × 1.875 = 0.00000005625 → 0.00000005
+    assert (granted["xp"], granted["dgt"]) == (74, "0.00000005")
+    perfect = [Bonus("perfect", Decimal("1.25"), Decimal(1), {})]
+    assert apply_bonuses({"xp": 7, "dgt": "1.99999999"}, perfect)["xp"] == 8  # 8.75 → 8
+    assert apply_bonuses({"xp": 7, "dgt": "1.99999999"}, perfect)["dgt"] == "1.99999999"
+
+
+def test_items_badges_and_titles_are_never_multiplied() -> None:
+    owner = player()
+    streak(owner, 30)
+    rewards = {
+        "xp": 10,
+        "items": [{"key": "streak_freeze", "qty": 1}],
+        "badges": ["b"],
+        "titles": ["t"],
+    }
+    result = claim(owner, mission(owner, rewards=rewards))
+    assert result["granted"]["items"] == [{"key": "streak_freeze", "qty": 1}]
+    assert InventoryItem.objects.get(user=owner).qty == 1

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_settings
+
+from missions.errors import NotFound
+from missions.models import ActiveMission, PlayerProfile
+from rewards.errors import AlreadyClaimed, ClaimExpired, NotComplete
+from rewards.models import (
+    Badge,
+    Balance,
+    Claim,
+    InventoryItem,
+    Item,
+    LedgerEntry,
+    Title,
+    UserBadge,
+    UserTitle,
+)
+from rewards.selectors import ledger_differences
+from rewards.services import mission_claim
+
+from .helpers import NOW, mission, player
+
+pytestmark = pytest.mark.django_db
+
+FULL = {
+    "xp": 150,
+    "dgt": "10.5",
+    "items": [{"key": "streak_freeze", "qty": 2}],
+    "badges": ["wordsmith"],
+    "titles": ["scribe"],
+}
+
+
+def nothing_granted() -> bool:
+    return not (
+        LedgerEntry.objects.exists()
+        or Claim.objects.exists()
+        or UserBadge.objects.exists()
+        or UserTitle.objects.exists()
+        or InventoryItem.objects.filter(qty__gt=0).exists()
+        or Balance.objects.filter(xp__gt=0).exists()
+    )
+
+
+def test_it_grants_every_reward_once_and_marks_the_mission_claimed() -> None:
+    Item.objects.create(key="streak_freeze", name="Streak Freeze", icon="snowflake")
+    owner = player()
+    m = mission(owner, rewards=FULL)
+
+    result = mission_claim(mission_id=m.pk, user_id=owner.pk, now=NOW)
+
+    assert result.granted == {**FULL, "dgt": "10.50000000"}
+    assert result.bonuses == []
+    assert result.balances == {"xp": 150, "dgt": "10.50000000"}
+    assert result.level == 2 and result.next_level_xp == 300
+    m.refresh_from_db()
+    assert m.state == "claimed" and m.claimed_at == NOW
+    assert Balance.objects.get(user=owner).dgt == Decimal("10.5")
+    assert InventoryItem.objects.get(user=owner, item__key="streak_freeze").qty == 2
+    assert set(UserBadge.objects.values_list("badge__key", flat=True)) == {"wordsmith"}
+    assert set(UserTitle.objects.values_list("title__key", flat=True)) == {"scribe"}
+    assert PlayerProfile.objects.get(user=owner).level == 2
+    entry = LedgerEntry.objects.get()
+    assert entry.idempotency_key == f"mission:{m.pk}" and entry.mission_id == m.pk
+    assert "claim" in entry.reason
+    assert ledger_differences() == []
+
+
+def test_it_creates_missing_catalog_entries_rather_than_refusing_the_claim() -> None:
+    owner = player()
+    m = mission(owner, rewards={"badges": ["brand_new"]})
+    mission_claim(mission_id=m.pk, user_id=owner.pk, now=NOW)
+    assert Badge.objects.get(key="brand_new").name == "Brand New"
+
+
+def test_it_rejects_a_second_claim_with_already_claimed() -> None:
+    owner = player()
+    m = mission(owner)
+    mission_claim(mission_id=m.pk, user_id=owner.pk, now=NOW)
+    with pytest.raises(AlreadyClaimed) as err:
+        mission_claim(mission_id=m.pk, user_id=owner.pk, now=NOW)
+    assert err.value.code == "already_claimed" and err.value.status_code == 409
+    assert LedgerEntry.objects.count() == 1
+    assert Balance.objects.get(user=owner).xp == 100
+
+
+def test_it_rejects_foreign_mission_as_not_found_and_grants_nothing() -> None:
+    owner, outsider = player(), player()
+    m = mission(owner)
+    with pytest.raises(NotFound) as err:
+        mission_claim(mission_id=m.pk, user_id=outsider.pk, now=NOW)
+    assert err.value.status_code == 404
+    assert str(m.pk) in err.value.message and "not found" in err.value.message
+    assert nothing_granted()
+    assert ActiveMission.objects.get(pk=m.pk).state == "completed"
+
+
+def test_it_answers_a_missing_mission_exactly_like_a_foreign_one() -> None:
+    owner = player()
+    with pytest.raises(NotFound) as err:
+        mission_claim(mission_id=987654, user_id=owner.pk, now=NOW)
+    assert err.value.message == "mission 987654 not found"
+
+
+@pytest.mark.parametrize("state", ["active", "expired", "failed"])
+def test_it_rejects_an_incomplete_mission_with_not_complete(state: str) -> None:
+    owner = player()
+    m = mission(owner, state=state)
+    with pytest.raises(NotComplete) as err:
+        mission_claim(mission_id=m.pk, user_id=owner.pk, now=NOW)
+    assert err.value.code == "not_complete" and err.value.status_code == 409
+    assert state in err.value.message
+    assert nothing_granted()
+
+
+def test_it_rejects_a_claim_past_the_grace_time_with_claim_expired() -> None:
+    owner = player()
+    m = mission(owner)
+    assert m.period_end is not None
+    with pytest.raises(ClaimExpired) as err:
+        mission_claim(mission_id=m.pk, user_id=owner.pk, now=m.period_end + timedelta(hours=24))
+    assert err.value.code == "claim_expired" and err.value.status_code == 409
+    assert nothing_granted()
+    assert ActiveMission.objects.get(pk=m.pk).state == "completed"
+
+
+def test_it_accepts_a_claim_inside_the_grace_time() -> None:
+    owner = player()
+    m = mission(owner)
+    assert m.period_end is not None
+    just_in_time = m.period_end + timedelta(hours=23, minutes=59)
+    assert mission_claim(mission_id=m.pk, user_id=owner.pk, now=just_in_time).granted["xp"] == 100
+
+
+@override_settings(MISSIONS_CLAIM_GRACE_HOURS=0)
+def test_it_honours_a_configured_grace_time() -> None:
+    owner = player()
+    m = mission(owner)
+    assert m.period_end is not None
+    with pytest.raises(ClaimExpired):
+        mission_claim(mission_id=m.pk, user_id=owner.pk, now=m.period_end)
+
+
+def test_a_perpetual_mission_stays_claimable_forever() -> None:
+    owner = player()
+    m = mission(owner, period_type="perpetual")
+    assert m.period_end is None
+    later = NOW + timedelta(days=3650)
+    assert mission_claim(mission_id=m.pk, user_id=owner.pk, now=later).granted["xp"] == 100
+
+
+def test_a_claim_costs_a_fixed_number_of_queries() -> None:
+    Item.objects.create(key="streak_freeze", name="Streak Freeze")
+    Badge.objects.create(key="wordsmith", name="Wordsmith")
+    Title.objects.create(key="scribe", name="Scribe")
+    owner = player()
+    m = mission(owner, rewards=FULL)
+    with CaptureQueriesContext(connection) as ctx:
+        mission_claim(mission_id=m.pk, user_id=owner.pk, now=NOW)
+    # Lock, 4 bonus reads, balance, ledger, level, items, badges, titles, meta, claim, reads.
+    assert len(ctx.captured_queries) <= 31, [q["sql"] for q in ctx.captured_queries]
+
+
+def test_check_ledger_passes_after_claims() -> None:
+    owner = player()
+    for _ in range(3):
+        m = mission(owner)
+        mission_claim(mission_id=m.pk, user_id=owner.pk, now=NOW)
+    call_command("check_ledger")
