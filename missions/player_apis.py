@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -13,10 +13,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from rewards.services import mission_claim
+
 from .api_schema import error_responses
 from .errors import NotFound
 from .models import MissionState, PeriodType
-from .representations import MissionSerializer, mission_fields
+from .player_selectors import missions_by_ids
+from .representations import (
+    BalancesSerializer,
+    BonusSerializer,
+    MissionSerializer,
+    RewardsSerializer,
+    mission_fields,
+)
 from .selectors import player_missions
 from .services import missions_assign_for_user
 
@@ -98,6 +107,7 @@ class MissionDetailApi(APIView):
 class TokenApi(ObtainAuthToken):
     """`POST /api/v1/auth/token` {username, password} → {token} (DRF token auth)."""
 
+    @extend_schema_serializer(component_name="AuthToken")
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()
 
@@ -111,3 +121,43 @@ class TokenApi(ObtainAuthToken):
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().post(request, *args, **kwargs)
+
+
+class MissionClaimApi(APIView):
+    @extend_schema_serializer(component_name="ClaimResult")
+    class OutputSerializer(serializers.Serializer):
+        mission_id = serializers.IntegerField()
+        source = serializers.CharField(  # type: ignore[assignment]  # the body's key
+            help_text="`claim` here (`auto_grant` in history)."
+        )
+        base_rewards = RewardsSerializer(help_text="The template's rewards.")
+        bonuses = BonusSerializer(
+            many=True, help_text="Each bonus applied: speed, streak, perfect."
+        )
+        granted = RewardsSerializer(help_text="What was granted: base rewards × bonuses.")
+        balances = BalancesSerializer(help_text="The caller's balances after the claim.")
+        level = serializers.IntegerField()
+        next_level_xp = serializers.IntegerField(allow_null=True)
+        meta_badges = serializers.ListField(
+            child=serializers.CharField(), help_text="Badges this claim unlocked on the way."
+        )
+        mission = MissionSerializer(help_text="The mission, now claimed.")
+
+    @extend_schema(
+        operation_id="missions_claim",
+        summary="Claim a completed mission's rewards (exactly once)",
+        description=(
+            "Grants the rewards and every bonus in one transaction, once whatever the "
+            "concurrency. Browsers (session auth) must send the CSRF token as `X-CSRFToken`."
+        ),
+        request=None,
+        responses={200: OutputSerializer, **error_responses(401, 403, 404, 409)},
+        tags=["missions"],
+    )
+    def post(self, request: Request, mission_id: int) -> Response:
+        now = timezone.now()
+        user_id = _user_id(request)
+        result = mission_claim(mission_id=mission_id, user_id=user_id, now=now)
+        mission = missions_by_ids([mission_id]).get()
+        data = {**result.as_dict(), "mission": mission_fields(mission, now=now)}
+        return Response(self.OutputSerializer(data).data)

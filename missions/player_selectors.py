@@ -17,13 +17,3 @@ def missions_by_ids(mission_ids: Sequence[int]) -> QuerySet[ActiveMission]:
         .prefetch_related(Prefetch("progress", queryset=MissionProgress.objects.order_by("id")))
         .order_by("pk")
     )
-
-
-def player_mission_history(*, user_id: int) -> QuerySet[ActiveMission]:
-    """Every mission of the player that is no longer running, newest first."""
-    return (
-        ActiveMission.objects.filter(user_id=user_id)
-        .exclude(state="active")
-        .select_related("template")
-        .order_by("-completed_at", "-period_start", "-pk")
-    )

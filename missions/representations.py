@@ -83,3 +83,23 @@ def mission_fields(mission: ActiveMission, *, now: datetime) -> dict[str, Any]:
 def mission_json(mission: ActiveMission, *, now: datetime) -> dict[str, Any]:
     """JSON-ready (ISO-8601 datetimes), exactly as GET /api/v1/missions/{id} answers."""
     return dict(MissionSerializer(mission_fields(mission, now=now)).data)
+
+
+class RewardsSerializer(serializers.Serializer):
+    xp = serializers.IntegerField()
+    dgt = serializers.CharField(help_text="Decimal string.")
+    items = serializers.ListField(child=serializers.DictField(), help_text="[{key, qty}]")
+    badges = serializers.ListField(child=serializers.CharField())
+    titles = serializers.ListField(child=serializers.CharField())
+
+
+class BonusSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="speed, streak or perfect.")
+    multiplier_xp = serializers.CharField(help_text="Decimal string, e.g. `1.5`.")
+    multiplier_dgt = serializers.CharField(help_text="Decimal string, e.g. `1.25`.")
+    detail = serializers.JSONField(help_text="Why it applied (e.g. the streak length).")
+
+
+class BalancesSerializer(serializers.Serializer):
+    xp = serializers.IntegerField()
+    dgt = serializers.CharField(help_text="Decimal string.")

@@ -14,8 +14,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from .models import ActiveMission, PlayerProfile
-from .player_selectors import player_mission_history
+from rewards.levels import xp_for_level
+from rewards.selectors import claim_history, player_wallet
+from streaks.selectors import player_streaks
+
+from .models import ActiveMission
 from .presentation import RING_CIRCUMFERENCE, card_context
 from .representations import mission_fields
 from .selectors import mission_counts, player_missions
@@ -59,6 +62,7 @@ def hub(request: HttpRequest) -> HttpResponse:
         "missions/hub.html",
         {
             "cards": _cards(missions, now),
+            "streaks": player_streaks(user_id=user_id, now=now),
             "counts": counts,
             "filters": filters,
             "ring_circumference": RING_CIRCUMFERENCE,
@@ -80,18 +84,36 @@ def hub_card(request: HttpRequest, mission_id: int) -> HttpResponse:
     return render(request, "missions/_card.html", {"card": _cards([mission], now)[0]})
 
 
+def xp_progress(level: int, xp: int, next_level_xp: int | None) -> int:
+    """How far (0–100) the player is from this level's XP to the next one's."""
+    if next_level_xp is None:
+        return 100
+    floor = xp_for_level(level)
+    span = max(1, next_level_xp - floor)
+    return max(0, min(100, (xp - floor) * 100 // span))
+
+
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
+    """The player's payouts with their bonuses (the same rows as GET /api/v1/history)."""
     user_id: int = request.user.pk  # type: ignore[assignment]
-    page = Paginator(player_mission_history(user_id=user_id), 25).get_page(request.GET.get("page"))
+    page = Paginator(claim_history(user_id=user_id), 25).get_page(request.GET.get("page"))
     return render(request, "missions/history.html", {"page": page})
 
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     user_id: int = request.user.pk  # type: ignore[assignment]
-    level = PlayerProfile.objects.filter(user_id=user_id).values_list("level", flat=True).first()
-    return render(request, "missions/profile.html", {"level": level or 1})
+    wallet = player_wallet(user_id=user_id)
+    return render(
+        request,
+        "missions/profile.html",
+        {
+            "wallet": wallet,
+            "xp_bar": xp_progress(wallet["level"], wallet["xp"], wallet["next_level_xp"]),
+            "streaks": player_streaks(user_id=user_id, now=timezone.now()),
+        },
+    )
 
 
 @never_cache

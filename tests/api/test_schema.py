@@ -4,6 +4,7 @@ import re
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
@@ -62,3 +63,9 @@ def test_swagger_ui_is_served_without_a_cdn(client: Client) -> None:
     bundle = re.search(r'src="(/static/[^"]*swagger-ui-bundle\.js)"', body)
     assert bundle, "Swagger UI bundle is not served from our static files"
     assert client.get(bundle.group(1)).status_code == 200
+
+
+def test_the_schema_generates_without_warnings(tmp_path: Any) -> None:
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml")
+    )

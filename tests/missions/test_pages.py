@@ -9,6 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from missions.models import ActiveMission, MissionProgress
+from rewards.models import Item
+from rewards.services import mission_claim
 from tests.factories import TemplateFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -88,13 +90,30 @@ def test_pages_need_a_login(client: Client, path: str) -> None:
     assert response.status_code == 302 and response["Location"].startswith("/login/")
 
 
-def test_history_lists_finished_missions_only(client: Client, player: Any, templates: None) -> None:
+def test_history_and_profile_show_a_claim_with_its_rewards(
+    client: Client, player: Any, templates: None
+) -> None:
     client.get("/")
-    ActiveMission.objects.filter(user=player, template__key="w1").update(
-        state="claimed", completed_at=timezone.now(), claimed_at=timezone.now()
+    mission = ActiveMission.objects.get(user=player, template__key="p1")
+    MissionProgress.objects.filter(mission=mission).update(current=3)
+    ActiveMission.objects.filter(pk=mission.pk).update(
+        state="completed", completed_at=timezone.now()
     )
-    body = client.get("/history/").content.decode()
-    assert "Weekly One" in body and "Daily One" not in body
+    Item.objects.get_or_create(key="streak_freeze", defaults={"name": "Streak Freeze"})
+    mission_claim(mission_id=mission.pk, user_id=player.pk)
+    history = client.get("/history/").content.decode()
+    assert "Forever One" in history and "+50 XP" in history and "+10 DGT" in history
+    profile = client.get("/profile/").content.decode()
+    assert '<div class="stat" id="xp"><small>XP</small><b>50</b>' in profile
+    assert '<div class="stat" id="dgt"><small>DGT</small><b>10</b>' in profile
+    assert "1× Streak Freeze" in profile
+    assert 'id="streak-daily"' in profile
+
+
+def test_empty_history_and_profile_say_so(client: Client, player: Any) -> None:
+    assert "Nothing here yet" in client.get("/history/").content.decode()
+    profile = client.get("/profile/").content.decode()
+    assert "No badges yet." in profile and "Empty." in profile
 
 
 def test_the_hub_and_its_script_and_styles_are_served(client: Client, player: Any) -> None:
@@ -109,6 +128,6 @@ def test_the_hub_reads_a_fixed_number_of_queries(
     client: Client, player: Any, templates: None, django_assert_num_queries: Any
 ) -> None:
     client.get("/")  # assigns
-    # session, user, missions + templates, progress
-    with django_assert_num_queries(4):
+    # session, user, missions + templates, progress, streaks (freezes, streak rows)
+    with django_assert_num_queries(6):
         client.get("/")
