@@ -16,7 +16,12 @@ from missions.services import missions_assign
 from tests.browser.conftest import log_in, off_the_loop, screenshot
 from tests.factories import TemplateFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the flush after each test restores what migrations put in the database
+# (the engine's action catalog), so later tests find it.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 PLAYER = ("player01", "player-demo-pass")
 

@@ -21,7 +21,12 @@ from missions.live import send_many_on_commit, send_on_commit
 from missions.services import missions_assign
 from tests.factories import TemplateFactory, UserFactory
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+# serialized_rollback: the flush after each test restores what migrations put in the database
+# (the engine's action catalog), so later tests find it.
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.asyncio,
+]
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
