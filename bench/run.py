@@ -16,8 +16,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/missions_bench")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/5")
+# Benchmarks measure the production shape: Postgres and Redis, never the SQLite default.
+os.environ["DATABASE_URL"] = (
+    os.environ.get("BENCH_DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/missions_bench"
+)
+os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL") or "redis://127.0.0.1:6379/5"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.django.local")
 os.environ.setdefault("DJANGO_DEBUG", "false")
 

@@ -3,11 +3,22 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from .errors import TemplateInvalid
-from .models import ActiveMission, MissionProgress, MissionTemplate, PlayerProfile
-from .validation import validate_template
+from .catalog import FIELD_TYPES
+from .errors import DomainError, TemplateInvalid
+from .models import (
+    ActionType,
+    ActiveMission,
+    Event,
+    MissionProgress,
+    MissionTemplate,
+    PlayerProfile,
+    ServiceKey,
+)
+from .validation import ACTION_RE, validate_template
 
 TEMPLATE_JSON_FIELDS = ("requirements", "rewards", "prerequisites", "metadata")
 TEMPLATE_FORM_FIELDS = (
@@ -122,3 +133,111 @@ class PlayerProfileAdmin(admin.ModelAdmin):
     list_display = ("user", "level", "created_at")
     search_fields = ("user__username",)
     raw_id_fields = ("user",)
+
+
+class ActionTypeForm(forms.ModelForm):
+    class Meta:
+        model = ActionType
+        fields = ["action", "description", "fields", "required"]
+
+    def clean_action(self) -> str:
+        action = self.cleaned_data["action"]
+        if not ACTION_RE.match(action):
+            raise forms.ValidationError('must look like "post:created" (noun:verb, lowercase)')
+        return action
+
+    def clean_fields(self) -> dict[str, str]:  # type: ignore[override]
+        fields = self.cleaned_data.get("fields") or {}
+        if not isinstance(fields, dict):
+            raise forms.ValidationError('must be an object {"field": "int|number|str|bool"}')
+        for name, kind in fields.items():
+            if kind not in FIELD_TYPES:
+                raise forms.ValidationError(
+                    f"{name}: type must be one of {', '.join(FIELD_TYPES)}, got {kind!r}"
+                )
+        return fields
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        required = cleaned.get("required") or []
+        fields = cleaned.get("fields") or {}
+        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+            self.add_error("required", "must be a list of field names")
+        else:
+            for name in required:
+                if name not in fields:
+                    self.add_error("required", f"{name} is not one of the fields")
+        return cleaned
+
+
+@admin.register(ActionType)
+class ActionTypeAdmin(admin.ModelAdmin):
+    """The action catalog: events are validated against it (saving clears its cache)."""
+
+    form = ActionTypeForm
+    list_display = ("action", "description", "fields", "required", "updated_at")
+    search_fields = ("action", "description")
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    """The event log is append-only: readable here, never edited."""
+
+    list_display = ("id", "event_id", "user", "action", "occurred_at", "received_at")
+    list_filter = ("action",)
+    search_fields = ("event_id", "user__username")
+    raw_id_fields = ("user",)
+    date_hierarchy = "occurred_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ServiceKeyForm(forms.ModelForm):
+    class Meta:
+        model = ServiceKey
+        fields = ["name"]
+
+
+@admin.register(ServiceKey)
+class ServiceKeyAdmin(admin.ModelAdmin):
+    """Creating a key shows it once; only its hash is stored. Revoke, don't delete."""
+
+    form = ServiceKeyForm
+    list_display = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("name", *self.readonly_fields) if obj else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: ServiceKey, form: Any, change: bool) -> None:
+        if change:
+            return
+        from .services.service_keys import service_key_create
+
+        try:
+            key, raw = service_key_create(name=obj.name)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return
+        obj.pk, obj.prefix, obj.key_hash = key.pk, key.prefix, key.key_hash
+        messages.success(
+            request,
+            f"Service key {key.name!r}: {raw}  (copy it now; it is not shown again)",
+        )
+
+    @admin.action(description="Revoke selected keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ServiceKey]) -> None:
+        from .services.service_keys import service_key_revoke
+
+        for key in queryset:
+            service_key_revoke(key_id=key.pk)
+        messages.success(request, f"Revoked {queryset.count()} key(s).")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
@@ -42,3 +43,17 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
             examples=[OpenApiExample(error, value=example, response_only=True)],
         )
     return out
+
+
+class ServiceKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Documents `Authorization: Bearer <service key>` (POST /api/v1/events)."""
+
+    target_class = "missions.authentication.ServiceKeyAuthentication"
+    name = "serviceKeyAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A service key from `manage.py create_service_key NAME` or the admin.",
+        }

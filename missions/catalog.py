@@ -1,6 +1,15 @@
-"""The default action catalog (SPEC.md). Stored as data; this is the seed and the fallback."""
+"""The action catalog: which actions exist and the types of their data fields.
+
+Kept as data (`ActionType`, admin-editable, seeded from DEFAULT_ACTIONS by a migration) and
+cached; an admin change invalidates the cache (missions/receivers.py).
+"""
 
 from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
 
 # field type names: "int" (whole number), "number" (int or decimal), "str", "bool"
 DEFAULT_ACTIONS: dict[str, dict[str, str]] = {
@@ -24,12 +33,41 @@ DEFAULT_ACTIONS: dict[str, dict[str, str]] = {
 
 FIELD_TYPES = ("int", "number", "str", "bool")
 NUMERIC_TYPES = ("int", "number")
+CACHE_KEY = "missions:action-catalog:v1"
+CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class ActionDef:
+    fields: dict[str, str]
+    required: tuple[str, ...] = field(default_factory=tuple)
+
+
+def action_definitions() -> dict[str, ActionDef]:
+    """action -> ActionDef, from the cache or the database (one query on a miss)."""
+    try:
+        cached = cache.get(CACHE_KEY)
+    except Exception:  # Redis down: the database is the catalog, the cache only a shortcut
+        cached = None
+    if cached is None:
+        from .models import ActionType
+
+        cached = {
+            row.action: {"fields": dict(row.fields or {}), "required": list(row.required or [])}
+            for row in ActionType.objects.all()
+        }
+        with contextlib.suppress(Exception):
+            cache.set(CACHE_KEY, cached, CACHE_SECONDS)
+    return {
+        action: ActionDef(fields=entry["fields"], required=tuple(entry["required"]))
+        for action, entry in cached.items()
+    }
 
 
 def action_catalog() -> dict[str, dict[str, str]]:
-    """The action catalog in force: action -> {data field: type}.
+    """The action catalog in force: action -> {data field: type}."""
+    return {action: definition.fields for action, definition in action_definitions().items()}
 
-    The progress engine keeps the catalog as admin-editable data; until it is stored, the
-    defaults above are the catalog.
-    """
-    return DEFAULT_ACTIONS
+
+def catalog_invalidate() -> None:
+    cache.delete(CACHE_KEY)

@@ -137,6 +137,8 @@ class MissionProgress(models.Model):
     # Snapshot of the template's target at assignment; a later edit does not move goalposts.
     target = models.DecimalField(max_digits=24, decimal_places=8)
     done_at = models.DateTimeField(null=True, blank=True)
+    # occurred_at of the last event that moved `current` (leaderboard tie-break: earlier first).
+    reached_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -163,3 +165,81 @@ class PlayerProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} (level {self.level})"
+
+
+class ActionType(models.Model):
+    """One entry of the action catalog: an action and the types of its data fields."""
+
+    action = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=255, blank=True, default="")
+    # {field: "int" | "number" | "str" | "bool"}
+    fields = models.JSONField(default=dict, blank=True)
+    # data fields every event of this action must carry
+    required = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["action"]
+
+    def __str__(self) -> str:
+        return self.action
+
+
+class Event(models.Model):
+    """The durable event log. Append-only; `id` order is the order events were applied."""
+
+    event_id = models.CharField(max_length=200, unique=True, help_text="The sender's id.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=100)
+    occurred_at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "id"], name="event_user_seq"),
+            models.Index(fields=["action", "occurred_at"], name="event_action_time"),
+            models.Index(fields=["received_at"], name="event_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.action} user={self.user_id}"
+
+
+class ProgressValue(models.Model):
+    """A distinct value seen by a unique requirement, or a day/week of a streak requirement.
+
+    One row per value, so the set grows by inserts and never rewrites a JSON blob.
+    """
+
+    progress = models.ForeignKey(MissionProgress, on_delete=models.CASCADE, related_name="values")
+    value = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["progress", "value"], name="one_value_per_progress"),
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ServiceKey(models.Model):
+    """A key a service sends as `Authorization: Bearer <key>`; only its SHA-256 is stored."""
+
+    name = models.CharField(max_length=100, unique=True)
+    prefix = models.CharField(max_length=16, help_text="First characters, to recognise a key.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

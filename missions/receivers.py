@@ -4,14 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from .catalog import catalog_invalidate
 from .live import send_many_on_commit
-from .models import ActiveMission
+from .models import ActionType, ActiveMission
 from .player_selectors import missions_by_ids
 from .representations import mission_json
-from .signals import missions_assigned
+from .signals import missions_assigned, track_event
+
+
+@receiver(track_event, dispatch_uid="missions.track_event")
+def on_track_event(sender: Any, **kwargs: Any) -> None:
+    from .services.ingest import track
+
+    track(
+        kwargs["user"],
+        kwargs["action"],
+        kwargs.get("data"),
+        event_id=kwargs.get("event_id"),
+        occurred_at=kwargs.get("occurred_at"),
+    )
+
+
+@receiver(post_save, sender=ActionType, dispatch_uid="missions.catalog_saved")
+@receiver(post_delete, sender=ActionType, dispatch_uid="missions.catalog_deleted")
+def on_catalog_change(sender: Any, **kwargs: Any) -> None:
+    catalog_invalidate()
 
 
 def mission_new_message(mission: ActiveMission, *, now: Any) -> dict[str, Any]:
@@ -34,4 +55,4 @@ def push_new_missions(sender: Any, missions: list[ActiveMission], **kwargs: Any)
         return
     now = timezone.now()
     loaded = missions_by_ids([m.pk for m in missions])
-    send_many_on_commit((m.user_id, mission_new_message(m, now=now)) for m in loaded)
+    send_many_on_commit([(m.user_id, mission_new_message(m, now=now)) for m in loaded])

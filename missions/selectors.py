@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from .models import ActiveMission, MissionProgress, PeriodType
 
@@ -80,3 +82,76 @@ def mission_counts(missions: list[ActiveMission]) -> dict[str, int]:
     for period_type in PeriodType.values:
         counts[period_type] = sum(1 for m in missions if m.period_type == period_type)
     return counts
+
+
+def leaderboard(
+    *,
+    template_key: str,
+    now: datetime,
+    limit: int = 10,
+    around_user_id: int | None = None,
+) -> dict[str, Any]:
+    """The live ranking of a competitive template's current period.
+
+    Order: score (descending), then who reached that score first (`reached_at`, the
+    occurred_at of their last scoring event), then user id — so ranks are never shared.
+    Two queries, plus three when `around_user_id` is given.
+    """
+    from .models import MissionTemplate
+    from .periods import period_for
+
+    template = MissionTemplate.objects.filter(key=template_key).first()
+    if template is None:
+        from .errors import NotFound
+
+        raise NotFound(f"no mission template {template_key!r}")
+    period = period_for(template.period_type, now, template)
+    scored = MissionProgress.objects.filter(
+        mission__template=template,
+        mission__period_start=period.start,
+        mission__state__in=["active", "completed", "claimed"],
+        current__gt=0,
+    )
+    ranked = scored.annotate(
+        rank=Window(
+            RowNumber(),
+            order_by=[F("current").desc(), F("reached_at").asc(), F("user_id").asc()],
+        )
+    ).values("rank", "user_id", "user__username", "current")
+
+    def entry(row: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "rank": row["rank"],
+            "user_id": row["user_id"],
+            "username": row["user__username"],
+            "score": format_number(row["current"]),
+        }
+
+    out: dict[str, Any] = {
+        "template_key": template.key,
+        "name": template.name,
+        "period_start": period.start,
+        "period_end": period.end,
+        "entries": [entry(row) for row in ranked.order_by("rank")[:limit]],
+        "me": None,
+        "around": [],
+    }
+    if around_user_id is not None:
+        # A plain filter on user_id would be applied before the window and rank them alone.
+        mine = scored.filter(user_id=around_user_id).values("current", "reached_at").first()
+        if mine is not None:
+            c, r = mine["current"], mine["reached_at"]
+            rank = (
+                1
+                + scored.filter(
+                    Q(current__gt=c)
+                    | Q(current=c, reached_at__lt=r)
+                    | Q(current=c, reached_at=r, user_id__lt=around_user_id)
+                ).count()
+            )
+            out["around"] = [
+                entry(row)
+                for row in ranked.filter(rank__gte=rank - 2, rank__lte=rank + 2).order_by("rank")
+            ]
+            out["me"] = next((e for e in out["around"] if e["user_id"] == around_user_id), None)
+    return out

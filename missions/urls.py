@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import player_account_apis, player_apis
+from .apis import EventsIngestApi
 
 urlpatterns = [
     path("auth/token", player_apis.TokenApi.as_view(), name="api-token"),
@@ -18,4 +19,6 @@ urlpatterns = [
     path("me", player_account_apis.MeApi.as_view(), name="api-me"),
     path("streaks", player_account_apis.StreaksApi.as_view(), name="api-streaks"),
     path("history", player_account_apis.HistoryApi.as_view(), name="api-history"),
+    # Service ingestion (missions/apis.py)
+    path("events", EventsIngestApi.as_view(), name="events-ingest"),
 ]

@@ -7,7 +7,7 @@ Errors are keyed by the dotted path of the field (`requirements.posts.target`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -352,7 +352,12 @@ def _validate_requirements(
     return cleaned
 
 
-def _validate_metadata(errors: _Errors, metadata: Any, mission_type: str | None) -> dict[str, Any]:
+def _validate_metadata(
+    errors: _Errors,
+    metadata: Any,
+    mission_type: str | None,
+    requirement_keys: Iterable[str] = (),
+) -> dict[str, Any]:
     if not isinstance(metadata, Mapping):
         errors.add("metadata", "must be an object")
         return {}
@@ -379,6 +384,21 @@ def _validate_metadata(errors: _Errors, metadata: Any, mission_type: str | None)
             errors.add("metadata.ordered", "only combo missions can be ordered")
         elif not isinstance(metadata["ordered"], bool):
             errors.add("metadata.ordered", "must be true or false")
+    if "order" in metadata:
+        # Postgres jsonb does not keep object key order, so an ordered combo names its order.
+        order = metadata["order"]
+        keys = sorted(requirement_keys)
+        if mission_type != MissionType.COMBO:
+            errors.add("metadata.order", "only combo missions have a requirement order")
+        elif (
+            not isinstance(order, list)
+            or sorted(map(str, order)) != keys
+            or len(order) != len(set(order))
+        ):
+            errors.add(
+                "metadata.order",
+                "must list every requirement name once, in order: " + ", ".join(keys),
+            )
     if mission_type == MissionType.COMPETITIVE:
         tiers = metadata.get("reward_tiers")
         if not isinstance(tiers, list) or not tiers:
@@ -495,7 +515,13 @@ def validate_template(
     cleaned["prerequisites"] = cleaned_pre
 
     metadata = data.get("metadata") or {}
-    cleaned["metadata"] = _validate_metadata(errors, metadata, mission_type)
+    requirements = data.get("requirements")
+    cleaned["metadata"] = _validate_metadata(
+        errors,
+        metadata,
+        mission_type,
+        [str(k) for k in requirements] if isinstance(requirements, Mapping) else [],
+    )
 
     weight = _int_field(errors, "weight", data.get("weight", 100), minimum=0, maximum=1_000_000)
     if weight is not None:

@@ -303,8 +303,10 @@ def _insert_orm(new: list[ActiveMission]) -> list[ActiveMission]:
     return created
 
 
-def _assigned_cache_key(user_id: int, now: datetime) -> str:
-    return f"missions:assigned:{user_id}:{now:%Y%m%d}:{templates_version()}"
+def _assigned_cache_key(user_id: int, now: datetime, version: int | None = None) -> str:
+    if version is None:
+        version = templates_version()
+    return f"missions:assigned:{user_id}:{now:%Y%m%d}:{version}"
 
 
 def missions_assign_for_user(*, user_id: int, now: datetime) -> list[ActiveMission]:

@@ -91,11 +91,22 @@ def browser() -> Iterator[Any]:
     # stopped at the end of the module, before any non-browser test.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    # With Playwright's loop running, asgiref hands this thread *other* connection objects than
+    # the ones the test database was set up on; give them the migrated data that
+    # serialized_rollback restores after each test's flush (e.g. the action catalog).
+    serialized = {
+        alias: getattr(connections[alias], "_test_serialized_contents", None)
+        for alias in connections
+    }
     try:
         with sync_playwright() as playwright:
+            for alias, contents in serialized.items():
+                if contents is not None:
+                    connections[alias]._test_serialized_contents = contents
             instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
             yield instance
             instance.close()
+            connections.close_all()
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -8,6 +8,9 @@ import pytest
 from missions.errors import TemplateInvalid
 from missions.validation import validate_template
 
+# The action catalog is data in Postgres.
+pytestmark = pytest.mark.django_db
+
 GOOD: dict[str, Any] = {
     "key": "daily_quality_poster",
     "name": "Quality Poster",

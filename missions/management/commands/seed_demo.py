@@ -5,13 +5,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from missions.models import MissionTemplate, PlayerProfile
+from missions.demo.history import events_for
+from missions.models import ActiveMission, MissionTemplate, PlayerProfile, ServiceKey
 from missions.services import missions_assign_all, templates_load
+from missions.services.ingest import events_ingest
+from missions.services.service_keys import key_hash, service_key_create
 from rewards.demo import seed_rewards_demo
 from rewards.models import Badge, Item, Title, UserBadge
 
@@ -19,6 +23,11 @@ DEMO_TEMPLATES = Path(__file__).resolve().parents[2] / "demo" / "templates.json"
 ADMIN = ("admin", "admin-demo-pass")
 PLAYER_PASSWORD = "player-demo-pass"
 PLAYERS = 50
+# A fixed key for local demos only (DEBUG); anywhere else a random key is made and shown once.
+DEMO_KEY_NAME = "demo"
+DEMO_KEY = "msk_demo_local_only_do_not_use_in_production"
+# Share of each target the demo history reaches, picked per mission: none, half, all.
+HISTORY_SHARES = (0.0, 0.5, 1.0)
 
 ITEMS = {"streak_freeze": ("Streak Freeze", "Covers one missed day of your streak.", "snowflake")}
 BADGES = {
@@ -101,10 +110,12 @@ class Command(BaseCommand):
                     UserBadge.objects.get_or_create(user=user, badge=vip)
         seed_rewards_demo()
         assigned = missions_assign_all(now=now)
+        accepted = self.history(now)
         self.stdout.write(
             f"templates: {created} created, {updated} updated; "
-            f"players: {players}; missions assigned: {assigned}"
+            f"players: {players}; missions assigned: {assigned}; history events: {accepted}"
         )
+        self.service_key()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Admin login:  {ADMIN[0]} / {ADMIN[1]}  → http://127.0.0.1:8000/admin/"
@@ -113,5 +124,55 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Player login: player01 / {PLAYER_PASSWORD}  → http://127.0.0.1:8000/"
+            )
+        )
+
+    def history(self, now: Any) -> int:
+        """Progress for the demo players, sent through the real ingestion path (today only,
+        so no past periods get missions). Event ids are fixed: seeding again adds nothing."""
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        missions = (
+            ActiveMission.objects.filter(
+                user__username__startswith="player", state="active", period_start__lte=now
+            )
+            .select_related("template")
+            .prefetch_related("progress")
+            .order_by("user_id", "id")
+        )
+        events = []
+        for mission in missions:
+            share = HISTORY_SHARES[(mission.user_id + mission.template_id) % len(HISTORY_SHARES)]
+            if share:
+                events += [
+                    e
+                    for e in events_for(mission, now=now, share=share)
+                    if e["occurred_at"] >= today.isoformat()
+                ]
+        accepted = 0
+        for start in range(0, len(events), settings.MISSIONS_MAX_BATCH):
+            result = events_ingest(events=events[start : start + settings.MISSIONS_MAX_BATCH])
+            accepted += result.accepted
+        return accepted
+
+    def service_key(self) -> None:
+        existing = ServiceKey.objects.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True).first()
+        if settings.DEBUG:
+            if existing is None:
+                ServiceKey.objects.filter(name=DEMO_KEY_NAME).delete()
+                service_key_create(name=DEMO_KEY_NAME, raw_key=DEMO_KEY)
+            elif existing.key_hash != key_hash(DEMO_KEY):
+                self.stdout.write(f"Service key {DEMO_KEY_NAME!r} exists (shown when created).")
+                return
+            raw = DEMO_KEY
+        elif existing is None:
+            ServiceKey.objects.filter(name=DEMO_KEY_NAME).delete()
+            raw = service_key_create(name=DEMO_KEY_NAME)[1]
+        else:
+            self.stdout.write(f"Service key {DEMO_KEY_NAME!r} exists (shown once when created).")
+            return
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Service key:  {raw}  → POST http://127.0.0.1:8000/api/v1/events "
+                "(Authorization: Bearer <key>)"
             )
         )

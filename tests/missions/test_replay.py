@@ -1,0 +1,175 @@
+"""Invariant 1 and 2 of SPEC.md with hypothesis: for random event streams (duplicates,
+shuffled and re-chunked batches, late arrivals) the stored state equals a from-scratch
+replay of the log, and equals sending the same events one by one."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from missions.models import ActiveMission, MissionProgress
+from missions.services import missions_assign
+from missions.services.ingest import events_ingest
+from missions.services.replay import replay_users
+from tests.factories import UserFactory
+
+from .engine import at, make_template, req
+
+ACTIONS = st.one_of(
+    st.tuples(
+        st.just("post:created"),
+        st.fixed_dictionaries(
+            {"content_length": st.sampled_from([40, 150]), "forum_id": st.integers(1, 4)}
+        ),
+    ),
+    st.tuples(
+        st.just("tip:sent"),
+        st.fixed_dictionaries(
+            {"amount": st.one_of(st.integers(0, 150), st.sampled_from(["99.5", "100.25"]))}
+        ),
+    ),
+    st.tuples(
+        st.sampled_from(["thread:created", "reaction:added", "shoutbox:message"]), st.just({})
+    ),
+)
+EVENT = st.tuples(
+    st.integers(0, 11),  # id from a small pool: duplicates are common
+    ACTIONS,
+    st.integers(0, 6),  # day of the week
+    st.sampled_from([0, 30, 59, 60, 61, 119, 120, 600, 1439]),  # minute of that day
+)
+
+
+def engine_templates() -> None:
+    perpetual = {"period_type": "perpetual"}
+    make_template(
+        requirements={"q": req(target=3, where={"content_length": {"gte": 100}})}, **perpetual
+    )
+    make_template(
+        type="threshold", requirements={"tip": req("tip:sent", 100, field="amount")}, **perpetual
+    )
+    make_template(type="unique", requirements={"f": req(target=3, field="forum_id")}, **perpetual)
+    make_template(type="streak", requirements={"d": req("shoutbox:message", target=3)}, **perpetual)
+    make_template(
+        type="timebound",
+        requirements={"p": req(target=3)},
+        metadata={"time_limit_minutes": 120},
+        **perpetual,
+    )
+    make_template(
+        type="combo",
+        metadata={"ordered": True, "order": ["t", "p", "r"]},
+        requirements={
+            "t": req("thread:created", 1),
+            "p": req(target=2),
+            "r": req("reaction:added", 1),
+        },
+        **perpetual,
+    )
+    make_template(
+        type="competitive",
+        period_type="weekly",
+        requirements={"s": req(target=4)},
+        metadata={"reward_tiers": [{"rank_to": 1, "rewards": {"xp": 5}}]},
+    )
+    make_template(requirements={"r": req("reaction:added", target=2)})  # daily
+
+
+def snapshot(user_id: int) -> dict[tuple[str, datetime], Any]:
+    state: dict[tuple[str, datetime], Any] = {}
+    for mission in ActiveMission.objects.filter(user_id=user_id).select_related("template"):
+        rows = MissionProgress.objects.filter(mission=mission).order_by("requirement_key")
+        state[(mission.template.key, mission.period_start)] = (
+            mission.state,
+            mission.completed_at,
+            [(p.requirement_key, p.current, p.done_at) for p in rows],
+        )
+    return state
+
+
+def as_event(user_id: int, prefix: str, raw: tuple[Any, ...]) -> dict[str, Any]:
+    pool_id, (action, data), day, minute = raw
+    return {
+        "id": f"{prefix}-{pool_id}-{action}",
+        "user_id": user_id,
+        "action": action,
+        "occurred_at": (at(day) + timedelta(minutes=minute)).isoformat(),
+        "data": data,
+    }
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=int(os.environ.get("REPLAY_EXAMPLES", "30")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    stream=st.lists(EVENT, max_size=30),
+    data=st.data(),
+)
+def test_stored_state_equals_replay_and_one_by_one(stream: list[Any], data: Any) -> None:
+    from missions.models import MissionTemplate
+
+    if not MissionTemplate.objects.exists():
+        engine_templates()
+    batched, single = UserFactory(), UserFactory()
+    missions_assign(user_ids=[batched.pk, single.pk], now=at(0))
+    shuffled = data.draw(st.permutations(stream), label="arrival order")
+    sizes = data.draw(st.lists(st.integers(1, 8), min_size=len(shuffled)), label="batch sizes")
+    delays = data.draw(
+        st.lists(st.sampled_from([0, 30, 90]), min_size=len(shuffled)),
+        label="arrival delays (minutes)",
+    )
+    received = at(0)
+    position = 0
+    for size, delay in zip(sizes, delays, strict=False):
+        chunk = shuffled[position : position + size]
+        if not chunk:
+            break
+        position += size
+        latest = max(at(day) + timedelta(minutes=minute) for _, _, day, minute in chunk)
+        received = max(received, latest + timedelta(minutes=delay))
+        result = events_ingest(events=[as_event(batched.pk, "b", e) for e in chunk], now=received)
+        assert not result.rejected
+        for raw in chunk:
+            events_ingest(events=[as_event(single.pk, "s", raw)], now=received)
+
+    report = replay_users(user_ids=[batched.pk, single.pk])
+    assert report.differences == []
+    assert snapshot(batched.pk) == snapshot(single.pk)
+
+
+@pytest.mark.django_db
+def test_replay_reports_a_tampered_progress_row_and_fix_repairs_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    template = make_template(period_type="perpetual", requirements={"posts": req(target=5)})
+    user = UserFactory()
+    for minute in range(3):
+        events_ingest(
+            events=[
+                {
+                    "id": f"e{minute}",
+                    "user_id": user.pk,
+                    "action": "post:created",
+                    "occurred_at": at(0, 9, minute).isoformat(),
+                }
+            ],
+            now=at(0, 10),
+        )
+    MissionProgress.objects.filter(mission__template=template).update(current=4)
+    call_command("replay_events", "--user", str(user.pk), "--no-progress")
+    out = capsys.readouterr().out
+    assert "posts.current: stored 4, replayed 3" in out
+    assert "1 difference(s)" in out
+    call_command("replay_events", "--fix", "--no-progress")
+    assert MissionProgress.objects.get(mission__template=template).current == 3
+    call_command("replay_events", "--since", "2026-11-01T00:00:00Z", "--no-progress")
+    assert "0 difference(s)" in capsys.readouterr().out
