@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
@@ -20,7 +20,8 @@ from rewards.selectors import claim_history, player_wallet
 from streaks.selectors import player_streaks
 
 from .api_schema import error_responses
-from .representations import BonusSerializer, RewardsSerializer
+from .representations import BonusSerializer, ExactNumberField, RewardsSerializer
+from .selectors import leaderboard
 
 
 def _user_id(request: Request) -> int:
@@ -130,3 +131,47 @@ class HistoryApi(ListAPIView):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
+
+
+class LeaderboardEntrySerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    username = serializers.CharField()
+    score = ExactNumberField()
+
+
+class LeaderboardApi(APIView):
+    @extend_schema_serializer(component_name="Leaderboard")
+    class OutputSerializer(serializers.Serializer):
+        template_key = serializers.CharField()
+        name = serializers.CharField()
+        period_start = serializers.DateTimeField()
+        period_end = serializers.DateTimeField(allow_null=True)
+        entries = LeaderboardEntrySerializer(many=True, help_text="The top `limit` players.")
+        me = LeaderboardEntrySerializer(
+            allow_null=True, help_text="The caller's entry; null while unranked."
+        )
+        around = LeaderboardEntrySerializer(
+            many=True, help_text="The caller and up to two players above and below."
+        )
+
+    class FilterSerializer(serializers.Serializer):
+        limit = serializers.IntegerField(min_value=1, max_value=100, required=False, default=10)
+
+    @extend_schema(
+        operation_id="leaderboards_retrieve",
+        summary="The live ranking of a template's current period, with the caller's rank",
+        parameters=[OpenApiParameter("limit", int, description="Size of the top (1–100).")],
+        responses={200: OutputSerializer, **error_responses(400, 401, 404)},
+        tags=["player"],
+    )
+    def get(self, request: Request, template_key: str) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        board = leaderboard(
+            template_key=template_key,
+            now=timezone.now(),
+            limit=filters.validated_data["limit"],
+            around_user_id=_user_id(request),
+        )
+        return Response(self.OutputSerializer(board).data)

@@ -19,6 +19,11 @@ urlpatterns = [
     path("me", player_account_apis.MeApi.as_view(), name="api-me"),
     path("streaks", player_account_apis.StreaksApi.as_view(), name="api-streaks"),
     path("history", player_account_apis.HistoryApi.as_view(), name="api-history"),
+    path(
+        "leaderboards/<slug:template_key>",
+        player_account_apis.LeaderboardApi.as_view(),
+        name="api-leaderboard",
+    ),
     # Service ingestion (missions/apis.py)
     path("events", EventsIngestApi.as_view(), name="events-ingest"),
 ]
