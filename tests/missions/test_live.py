@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+import missions
 from config.asgi import application
 from missions.live import send_many_on_commit, send_on_commit
 from missions.services import missions_assign
@@ -208,3 +210,57 @@ async def test_new_missions_are_pushed_to_their_own_player_only(alice: Any, bob:
 async def test_it_refuses_an_unknown_message_type() -> None:
     with pytest.raises(ValueError, match="unknown live message type"):
         send_on_commit(1, {"type": "chat:message"})
+
+
+def _apply(mission: dict[str, Any], message: dict[str, Any]) -> None:
+    """What a client (the hub's JS) does with a message, on the API's mission JSON."""
+    if message["type"] == "mission:progress":
+        requirement = mission["requirements"][message["requirement"]]
+        requirement["current"] = message["current"]
+        requirement["done"] = Decimal(str(message["current"])) >= Decimal(str(message["target"]))
+        fractions = [
+            min(Decimal(1), Decimal(str(r["current"])) / Decimal(str(r["target"])))
+            for r in mission["requirements"].values()
+        ]
+        mission["percentage"] = int(sum(fractions) * 100 / len(fractions))
+    elif message["type"] == "mission:complete":
+        mission["status"] = "completed"
+
+
+async def test_applying_the_pushed_messages_to_the_old_state_gives_the_fresh_state(
+    alice: Any,
+) -> None:
+    """Zulip's rule for live events: old state + events == a fresh fetch."""
+    await sync_to_async(TemplateFactory)(
+        key="combo_live",
+        name="Combo Live",
+        type="combo",
+        requirements={
+            "posts": {"action": "post:created", "target": 2, "label": "Post twice"},
+            "tips": {"action": "tip:sent", "target": 3, "label": "Tip 3 DGT", "field": "amount"},
+        },
+    )
+    api = APIClient()
+    await sync_to_async(api.force_authenticate)(alice)
+    old = (await sync_to_async(api.get)("/api/v1/missions")).json()
+    ws = await connect(token=await sync_to_async(token_for)(alice))
+
+    def act() -> None:
+        missions.track(alice, "post:created", {"content_length": 10}, event_id="e1")
+        missions.track(alice, "tip:sent", {"amount": "1.5", "to_user_id": 9}, event_id="e2")
+        missions.track(alice, "post:created", {"content_length": 10}, event_id="e3")
+        missions.track(alice, "tip:sent", {"amount": "1.5", "to_user_id": 9}, event_id="e4")
+
+    await sync_to_async(act)()
+    state = {m["id"]: m for m in old}
+    received = []
+    while not await ws.receive_nothing(timeout=0.5):
+        message = await ws.receive_json_from(timeout=3)
+        received.append(message["type"])
+        _apply(state[message["missionId"]], message)
+    assert "mission:complete" in received
+    fresh = (await sync_to_async(api.get)("/api/v1/missions")).json()
+    for mission in fresh:
+        expected = {k: v for k, v in mission.items() if k != "completed_at"}
+        assert {k: v for k, v in state[mission["id"]].items() if k != "completed_at"} == expected
+    await ws.disconnect()
