@@ -205,11 +205,17 @@
   }
 
   // ---- claim --------------------------------------------------------------------------------
+  // "7.50000000" → "7.5": the API sends exact decimal strings; trim them as text, never floats.
+  function trimDecimal(value) {
+    var text = String(value);
+    return text.indexOf(".") < 0 ? text : text.replace(/0+$/, "").replace(/\.$/, "");
+  }
+
   function describeRewards(body) {
     var granted = (body && (body.granted || body.rewards)) || {};
     var parts = [];
     if (granted.xp) parts.push("+" + granted.xp + " XP");
-    if (granted.dgt && String(granted.dgt) !== "0") parts.push("+" + granted.dgt + " DGT");
+    if (granted.dgt && Number(granted.dgt) !== 0) parts.push("+" + trimDecimal(granted.dgt) + " DGT");
     (granted.items || []).forEach(function (i) { parts.push(i.qty + "× " + i.key); });
     (granted.badges || []).forEach(function (b) { parts.push("🏅 " + b); });
     (granted.titles || []).forEach(function (t) { parts.push("“" + t + "”"); });

@@ -101,7 +101,10 @@ def test_events_move_the_card_live_then_claim_grants_and_the_profile_shows_it(
     page.locator("#celebrate-close").click()
 
     card.get_by_role("button", name="Claim rewards!").click()
-    page.locator(".toast-success").filter(has_text="Rewards claimed!").wait_for()
+    claimed = page.locator(".toast-success").filter(has_text="Rewards claimed!")
+    claimed.wait_for()
+    # Exact decimals, trimmed as text: 7.5 (×any bonus), never "7.50000000".
+    assert re.search(r"\+\d+ XP · \+\d+(\.\d*[1-9])? DGT", claimed.inner_text())
     page.locator(f"#mission-{mission_id} .claimed").wait_for()
     screenshot(page, "flow-3-claimed")
 
