@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -141,3 +142,28 @@ def test_history_lists_payouts_with_their_bonuses_paginated(
     assert row["source"] == "claim" and row["granted"] == claim["granted"]
     assert row["bonuses"] == claim["bonuses"]
     assert api.get("/api/v1/history?page=9").status_code == 404
+
+
+def test_a_claim_after_the_grace_time_is_a_409(api: APIClient, owner: Any, poster: Any) -> None:
+    mission = _mission(api, "poster")
+    _complete(owner)
+    long_ago = timezone.now() - timedelta(days=30)
+    ActiveMission.objects.filter(pk=mission["id"]).update(
+        period_start=long_ago - timedelta(days=1), period_end=long_ago
+    )
+    response = api.post(f"/api/v1/missions/{mission['id']}/claim")
+    assert response.status_code == 409
+    assert response.json()["error"] == "claim_expired"
+
+
+def test_another_players_claim_never_shows_in_my_wallet_or_history(
+    api: APIClient, outsider: Any, poster: Any
+) -> None:
+    theirs_client = token_client(outsider)
+    theirs = _mission(theirs_client, "poster")
+    _complete(outsider)
+    assert theirs_client.post(f"/api/v1/missions/{theirs['id']}/claim").status_code == 200
+    assert api.get("/api/v1/history").json()["count"] == 0
+    me = api.get("/api/v1/me").json()
+    assert me["xp"] == 0 and me["badges"] == []
+    assert theirs_client.get("/api/v1/me").json()["xp"] > 0
