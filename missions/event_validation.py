@@ -17,6 +17,8 @@ from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
 from .catalog import ActionDef
+from .models import PERPETUAL_START
+from .validation import DECIMAL_RE, text_problem
 
 EVENT_KEYS = {"id", "user_id", "action", "occurred_at", "data"}
 MAX_NUMBER = Decimal(10) ** 15
@@ -56,8 +58,10 @@ def _number_error(value: Any, *, whole: bool) -> str | None:
     if isinstance(value, int):
         number = Decimal(value)
     elif isinstance(value, str | Decimal):
+        if isinstance(value, str) and not DECIMAL_RE.fullmatch(value):
+            return f'must be an integer or a decimal string such as "10.5", got {value!r}'
         try:
-            number = Decimal(value.strip() if isinstance(value, str) else value)
+            number = Decimal(value)
         except InvalidOperation:
             return f"must be an integer or a decimal string, got {value!r}"
         if not number.is_finite():
@@ -138,10 +142,35 @@ def _occurred_at(errors: dict[str, list[str]], raw: Any, now: datetime) -> datet
     if instant.tzinfo is None:
         errors.setdefault("occurred_at", []).append("must carry a timezone, e.g. Z or +00:00")
         return now
-    instant = instant.astimezone(UTC)
+    try:
+        instant = instant.astimezone(UTC)
+    except OverflowError:
+        errors.setdefault("occurred_at", []).append("is out of range")
+        return now
     if instant > now + FUTURE_SKEW:
         errors.setdefault("occurred_at", []).append("is in the future")
+    elif instant < PERPETUAL_START:
+        errors.setdefault("occurred_at", []).append(
+            f"is before {PERPETUAL_START.isoformat()}, earlier than any mission period"
+        )
     return instant
+
+
+def _bad_text(value: Any) -> str | None:
+    """The first text problem anywhere in the event (keys and values), or None."""
+    if isinstance(value, str):
+        return text_problem(value)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            problem = _bad_text(key) or _bad_text(item)
+            if problem:
+                return problem
+    if isinstance(value, list):
+        for item in value:
+            problem = _bad_text(item)
+            if problem:
+                return problem
+    return None
 
 
 def event_clean(
@@ -150,6 +179,12 @@ def event_clean(
     """Validate one raw event; errors are keyed by field and say what is wrong."""
     if not isinstance(raw, Mapping):
         return Rejection(index, None, {"event": ["must be an object"]})
+    # Postgres text cannot hold NUL or lone surrogates: refuse the event, not the batch.
+    bad_text = _bad_text(raw)
+    if bad_text:
+        raw_id = raw.get("id")
+        shown = raw_id if isinstance(raw_id, str) and not text_problem(raw_id) else None
+        return Rejection(index, shown, {"event": [bad_text]})
     errors: dict[str, list[str]] = {}
     for unknown in sorted(set(raw) - EVENT_KEYS):
         errors.setdefault(str(unknown), []).append(
@@ -157,17 +192,29 @@ def event_clean(
         )
     event_id = raw.get("id")
     shown_id = event_id if isinstance(event_id, str) else None
-    if not isinstance(event_id, str) or not event_id.strip():
+    if event_id is None:
         errors.setdefault("id", []).append("is required: the sender's unique event id (a string)")
+    elif not isinstance(event_id, str):
+        errors.setdefault("id", []).append(f"must be a string, got {type(event_id).__name__}")
+    elif not event_id.strip():
+        errors.setdefault("id", []).append("must not be blank")
     elif len(event_id) > MAX_EVENT_ID:
         errors.setdefault("id", []).append(f"must be at most {MAX_EVENT_ID} characters")
     user_id = raw.get("user_id")
-    if isinstance(user_id, bool) or not isinstance(user_id, int) or user_id <= 0:
+    if user_id is None:
         errors.setdefault("user_id", []).append("is required: a positive integer user id")
+    elif isinstance(user_id, bool) or not isinstance(user_id, int):
+        errors.setdefault("user_id", []).append(
+            f"must be a positive integer, got {type(user_id).__name__}"
+        )
+    elif user_id <= 0:
+        errors.setdefault("user_id", []).append(f"must be a positive integer, got {user_id}")
     action = raw.get("action")
     definition = catalog.get(action) if isinstance(action, str) else None
-    if not isinstance(action, str) or not action:
+    if action is None or action == "":
         errors.setdefault("action", []).append('is required, e.g. "post:created"')
+    elif not isinstance(action, str):
+        errors.setdefault("action", []).append(f"must be a string, got {type(action).__name__}")
     elif definition is None:
         errors.setdefault("action", []).append(f"{action!r} is not in the action catalog")
     occurred_at = _occurred_at(errors, raw.get("occurred_at"), now)

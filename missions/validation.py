@@ -13,12 +13,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
+from django.utils.text import slugify
 
 from .catalog import NUMERIC_TYPES
 from .errors import TemplateInvalid
 from .models import Category, MissionType, PeriodType
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,99}$")
+# Decimal strings as money is written: no exponents, underscores or padding ("10.5", "-3").
+DECIMAL_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+TITLE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _\-']{0,99}")
 ACTION_RE = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$")
 OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "contains")
 ORDER_OPS = ("gt", "gte", "lt", "lte")
@@ -79,12 +83,22 @@ def parse_decimal(value: Any) -> Decimal | None:
     """An integer or a decimal string; floats are refused (money is never a float)."""
     if _is_int(value):
         return Decimal(value)
-    if isinstance(value, str):
+    if isinstance(value, str) and DECIMAL_RE.fullmatch(value):
         try:
-            number = Decimal(value.strip())
+            return Decimal(value)
         except InvalidOperation:
             return None
-        return number if number.is_finite() else None
+    return None
+
+
+def text_problem(value: str) -> str | None:
+    """Text that Postgres cannot store: NUL characters and lone surrogates."""
+    if "\x00" in value:
+        return "contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text (a lone surrogate)"
     return None
 
 
@@ -156,6 +170,24 @@ def _datetime(errors: _Errors, path: str, value: Any) -> datetime | None:
     return parsed
 
 
+def _first_text_problem(value: Any, path: str = "") -> tuple[str, str] | None:
+    if isinstance(value, str):
+        problem = text_problem(value)
+        return (path, problem) if problem else None
+    items: Any = (
+        value.items()
+        if isinstance(value, Mapping)
+        else (enumerate(value) if isinstance(value, list) else ())
+    )
+    for key, item in items:
+        if isinstance(key, str) and text_problem(key):
+            return (path or "template", f"has a key that {text_problem(key)}")
+        found = _first_text_problem(item, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
+
+
 def validate_rewards(errors: _Errors, path: str, rewards: Any) -> dict[str, Any]:
     if not isinstance(rewards, Mapping):
         errors.add(path, "must be an object with xp, dgt, items, badges, titles")
@@ -195,11 +227,21 @@ def validate_rewards(errors: _Errors, path: str, rewards: Any) -> dict[str, Any]
                 if isinstance(key, str) and qty is not None:
                     cleaned_items.append({"key": key, "qty": qty})
             cleaned["items"] = cleaned_items
-    for list_key in ("badges", "titles"):
-        if list_key in rewards:
-            keys = _str_list(errors, f"{path}.{list_key}", rewards[list_key])
-            if keys is not None:
-                cleaned[list_key] = keys
+    if "badges" in rewards:
+        keys = _str_list(errors, f"{path}.badges", rewards["badges"])
+        if keys is not None:
+            cleaned["badges"] = keys
+    if "titles" in rewards:
+        # SPEC's own example writes titles as players see them ("Scribe"): store the key.
+        raw_titles = rewards["titles"]
+        if isinstance(raw_titles, list):
+            raw_titles = [
+                slugify(t) if isinstance(t, str) and TITLE_RE.fullmatch(t) else t
+                for t in raw_titles
+            ]
+        keys = _str_list(errors, f"{path}.titles", raw_titles)
+        if keys is not None:
+            cleaned["titles"] = keys
     return cleaned
 
 
@@ -445,6 +487,12 @@ def validate_template(
 
         catalog = action_catalog()
     errors = _Errors()
+    bad_text = _first_text_problem(data)
+    if bad_text:
+        path, problem = bad_text
+        raise TemplateInvalid(
+            "template text is not storable", errors={path or "template": [problem]}
+        )
     if not isinstance(data, Mapping):
         raise TemplateInvalid(
             "a template must be a JSON object", errors={"template": ["must be an object"]}

@@ -13,7 +13,13 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(BASE_DIR / "db.sqlite3"),
-            # Many requests write at once (events, claims); wait instead of failing.
-            "OPTIONS": {"timeout": 20},
+            # Many requests write at once (events, claims): take the write lock when a
+            # transaction begins (no lock-upgrade deadlock, "database is locked") and wait
+            # for it; WAL lets readers go on while one request writes.
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     }

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,6 +10,8 @@ from django.db import transaction
 from ..errors import TemplateInvalid
 from ..models import MissionTemplate
 from ..validation import validate_template
+
+logger = logging.getLogger(__name__)
 
 TEMPLATES_VERSION_KEY = "missions:templates-version"
 
@@ -23,6 +26,8 @@ def templates_changed() -> None:
         cache.incr(TEMPLATES_VERSION_KEY)
     except ValueError:
         cache.set(TEMPLATES_VERSION_KEY, 2, timeout=None)
+    except Exception:  # Redis down: nothing is cached then either; the write itself stands
+        logger.warning("could not bump the templates version in the cache", exc_info=True)
 
 
 def template_upsert(*, data: dict[str, Any]) -> tuple[MissionTemplate, bool]:

@@ -178,6 +178,70 @@ def test_partial_rejection_keeps_the_good_events(player: Any, key: str) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("bad", "field", "message"),
+    [
+        ({"occurred_at": "0001-01-01T00:00:00+01:00"}, "occurred_at", "is out of range"),
+        ({"occurred_at": "1999-12-31T23:59:59Z"}, "occurred_at", "is before 2000-01-01"),
+        ({"id": "a\u0000b"}, "event", "contains a NUL character"),
+        ({"id": "\ud800x"}, "event", "is not valid Unicode text"),
+        (
+            {
+                "data": {
+                    "post_id": 1,
+                    "content_length": 1,
+                    "has_media": False,
+                    "forum_id": 1,
+                    "thread_id": 1,
+                },
+                "action": "achievement:unlocked",
+            },
+            "data.post_id",
+            "is not a data field",
+        ),
+        (
+            {"action": "achievement:unlocked", "data": {"achievement_key": "a\u0000b"}},
+            "event",
+            "NUL",
+        ),
+        ({"id": 5}, "id", "must be a string, got int"),
+        ({"user_id": "2"}, "user_id", "must be a positive integer, got str"),
+        ({"user_id": 5.0}, "user_id", "must be a positive integer, got float"),
+        ({"action": 5}, "action", "must be a string, got int"),
+        ({"action": "tip:sent", "data": {"amount": "1e3"}}, "data.amount", "decimal string"),
+        ({"action": "tip:sent", "data": {"amount": " 10 "}}, "data.amount", "decimal string"),
+        ({"action": "tip:sent", "data": {"amount": "1_000"}}, "data.amount", "decimal string"),
+    ],
+)
+def test_bad_text_times_and_types_are_rejected_alone_and_the_good_events_kept(
+    player: Any, key: str, bad: dict[str, Any], field: str, message: str
+) -> None:
+    raw = json.dumps({"events": [dict(ev(player.pk, "bad"), **bad), ev(player.pk, "good")]})
+    response = post(None, key, raw=raw.encode())
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["accepted"] == 1, body
+    rejection = body["rejected"][0]
+    assert rejection["index"] == 0
+    assert any(message in m for m in rejection["errors"][field]), rejection
+    assert Event.objects.filter(event_id="good").exists()
+    assert posts(player) == 1
+
+
+@pytest.mark.django_db
+def test_a_valid_decimal_string_amount_is_accepted(player: Any, key: str) -> None:
+    body = post(
+        {
+            "events": [
+                {"id": "t", "user_id": player.pk, "action": "tip:sent", "data": {"amount": "10.5"}}
+            ]
+        },
+        key,
+    ).json()
+    assert body == {"accepted": 1, "duplicates": 0, "rejected": []}
+
+
+@pytest.mark.django_db
 def test_oversized_event_data_is_rejected_alone(player: Any, key: str) -> None:
     from missions.models import ActionType
 

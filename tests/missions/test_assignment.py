@@ -261,3 +261,21 @@ def test_a_concurrent_duplicate_insert_is_left_alone(catalog: dict) -> None:
     assert ActiveMission.objects.filter(user=user).count() == 8
     assert MissionProgress.objects.filter(user=user).count() == 9
     assert not ActiveMission.objects.filter(assigned_at=NOW + timedelta(hours=1)).exists()
+
+
+@pytest.mark.django_db
+def test_lazy_assignment_works_while_redis_is_down(catalog: dict) -> None:
+    from django.test import override_settings
+
+    dead = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        }
+    }
+    user = UserFactory()
+    with override_settings(CACHES=dead):
+        assert len(missions_assign_for_user(user_id=user.pk, now=NOW)) == 8
+        assert missions_assign_for_user(user_id=user.pk, now=NOW) == []  # idempotent in the DB
+    assert ActiveMission.objects.filter(user=user).count() == 8

@@ -31,7 +31,7 @@ GOOD: dict[str, Any] = {
         "dgt": "10",
         "items": [{"key": "streak_freeze", "qty": 1}],
         "badges": ["wordsmith"],
-        "titles": ["scribe"],
+        "titles": ["Scribe"],
     },
     "prerequisites": {"missions_completed": ["welcome"], "badges": [], "min_streak": 0},
     "metadata": {"difficulty": "easy", "icon": "pen"},
@@ -65,6 +65,8 @@ def test_the_spec_example_is_valid() -> None:
     assert cleaned["rewards"]["dgt"] == "10"
     assert cleaned["requirements"]["quality_posts"]["target"] == 3
     assert cleaned["max_level"] is None
+    # SPEC writes the title as players see it; it is stored as its key.
+    assert cleaned["rewards"]["titles"] == ["scribe"]
 
 
 @pytest.mark.parametrize(
@@ -269,3 +271,15 @@ def test_a_non_object_is_refused() -> None:
     with pytest.raises(TemplateInvalid) as caught:
         validate_template(["not", "a", "template"])
     assert "template" in caught.value.errors
+
+
+@pytest.mark.parametrize("amount", ["1e3", " 10 ", "1_000", "10.", ".5", "+5", "NaN", "10\n"])
+def test_dgt_must_be_a_plain_decimal_string(amount: str) -> None:
+    assert "rewards.dgt" in errors_of(with_change("rewards.dgt", amount))
+
+
+def test_text_postgres_cannot_store_is_refused_with_its_path() -> None:
+    assert "name" in errors_of(with_change("name", "Quality\x00Poster"))
+    assert "requirements.quality_posts.label" in errors_of(
+        with_change("requirements.quality_posts.label", "bad \ud800")
+    )
