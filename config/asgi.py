@@ -8,15 +8,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.django.local")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from missions.routing import websocket_urlpatterns  # noqa: E402
-from missions.ws_auth import TokenOrSessionAuthMiddlewareStack  # noqa: E402
+from missions.ws_auth import (  # noqa: E402
+    AllowedHostsBrowserOriginValidator,
+    TokenOrSessionAuthMiddlewareStack,
+)
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": AllowedHostsBrowserOriginValidator(
             TokenOrSessionAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }

@@ -11,18 +11,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .api_schema import ErrorSerializer
 from .authentication import IsService, ServiceKeyAuthentication
 from .errors import DomainError, ValidationFailed
 from .services.ingest import events_ingest
 
-ERROR = inline_serializer(
-    name="Error",
-    fields={
-        "error": serializers.CharField(),
-        "detail": serializers.CharField(),
-        "errors": serializers.DictField(required=False),
-    },
-)
+# The one error shape of the whole API (one "Error" component in the schema).
+ERROR = ErrorSerializer
 
 
 class PayloadTooLarge(DomainError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -44,9 +45,27 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             body["errors"] = exc.errors
         return Response(body, status=exc.status_code)
     response = exception_handler(exc, context)
-    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
+    if response is None:
+        return None
+    if isinstance(exc, ValidationError):
+        errors = (
+            response.data
+            if isinstance(response.data, dict)
+            else {"non_field_errors": response.data}
+        )
+        response.data = {"error": "invalid", "detail": _first_problem(errors), "errors": errors}
+    elif isinstance(response.data, dict) and "detail" in response.data:
         detail = response.data["detail"]
         response.data = {"error": getattr(detail, "code", "error"), "detail": str(detail)}
-    elif response is not None:
-        response.data = {"error": "invalid", "detail": "Invalid input.", "errors": response.data}
     return response
+
+
+def _first_problem(errors: Any, path: str = "") -> str:
+    """`period: "x" is not a valid choice.` — the detail names the field and the problem."""
+    if isinstance(errors, dict) and errors:
+        key, value = next(iter(errors.items()))
+        field = "" if key == "non_field_errors" else str(key)
+        return _first_problem(value, f"{path}.{field}" if path and field else path or field)
+    if isinstance(errors, list) and errors:
+        return _first_problem(errors[0], path)
+    return f"{path}: {errors}" if path else str(errors)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -72,12 +72,12 @@ def _send_many_now(messages: Sequence[tuple[int, dict[str, Any]]]) -> None:
         logger.exception("live messages to %s users failed", len(by_user))
 
 
-def send_many_on_commit(messages: Sequence[tuple[int, dict[str, Any]]]) -> None:
+def send_many_on_commit(messages: Iterable[tuple[int, dict[str, Any]]]) -> None:
     """send_on_commit for a whole batch: one loop entry after the commit, not one per message.
     Each message still goes to the group of exactly its own user, in order per user."""
-    for _, message in messages:
+    batch = [(int(user_id), message) for user_id, message in messages]  # a generator: once
+    for _, message in batch:
         if message.get("type") not in MESSAGE_TYPES:
             raise ValueError(f"unknown live message type {message.get('type')!r}")
-    if messages:
-        batch = list(messages)
+    if batch:
         transaction.on_commit(lambda: _send_many_now(batch))

@@ -6,10 +6,14 @@ from typing import Any
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 from .catalog import catalog_invalidate
-from .models import ActionType
-from .signals import track_event
+from .live import send_many_on_commit
+from .models import ActionType, ActiveMission
+from .player_selectors import missions_by_ids
+from .representations import mission_json
+from .signals import missions_assigned, track_event
 
 
 @receiver(track_event, dispatch_uid="missions.track_event")
@@ -29,3 +33,26 @@ def on_track_event(sender: Any, **kwargs: Any) -> None:
 @receiver(post_delete, sender=ActionType, dispatch_uid="missions.catalog_deleted")
 def on_catalog_change(sender: Any, **kwargs: Any) -> None:
     catalog_invalidate()
+
+
+def mission_new_message(mission: ActiveMission, *, now: Any) -> dict[str, Any]:
+    icon = (mission.template.metadata or {}).get("icon") or ""
+    return {
+        "type": "mission:new",
+        "mission": mission_json(mission, now=now),
+        "notification": {
+            "title": "New Mission Available!",
+            "message": mission.template.name,
+            "icon": icon,
+        },
+    }
+
+
+@receiver(missions_assigned, dispatch_uid="missions.push_new_missions")
+def push_new_missions(sender: Any, missions: list[ActiveMission], **kwargs: Any) -> None:
+    """`mission:new` to each mission's own player (never to anyone else)."""
+    if not missions:
+        return
+    now = timezone.now()
+    loaded = missions_by_ids([m.pk for m in missions])
+    send_many_on_commit([(m.user_id, mission_new_message(m, now=now)) for m in loaded])

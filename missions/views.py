@@ -2,16 +2,47 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from .selectors import mission_counts, mission_percentage, mission_requirements, player_missions
+from rewards.levels import xp_for_level
+from rewards.selectors import claim_history, player_wallet
+from streaks.selectors import player_streaks
+
+from .models import ActiveMission
+from .presentation import RING_CIRCUMFERENCE, card_context
+from .representations import mission_fields
+from .selectors import mission_counts, player_missions
 from .services import missions_assign_for_user
+
+HUB_FILTERS = [
+    ("all", "All"),
+    ("daily", "Daily"),
+    ("weekly", "Weekly"),
+    ("monthly", "Monthly"),
+    ("special", "Special"),
+    ("perpetual", "Ongoing"),
+]
+
+
+def _cards(missions: list[ActiveMission], now: datetime) -> list[dict[str, Any]]:
+    return [
+        card_context(
+            mission_fields(mission, now=now),
+            icon=(mission.template.metadata or {}).get("icon"),
+            now=now,
+        )
+        for mission in missions
+    ]
 
 
 @login_required
@@ -20,18 +51,68 @@ def hub(request: HttpRequest) -> HttpResponse:
     user_id: int = request.user.pk  # type: ignore[assignment]  # login_required: never None
     missions_assign_for_user(user_id=user_id, now=now)
     missions = list(player_missions(user_id=user_id, now=now))
-    cards = [
-        {
-            "mission": mission,
-            "requirements": mission_requirements(mission),
-            "percentage": mission_percentage(mission),
-        }
-        for mission in missions
+    counts = mission_counts(missions)
+    filters = [
+        (key, label, counts.get(key, 0))
+        for key, label in HUB_FILTERS
+        if key != "perpetual" or counts.get("perpetual")
     ]
     return render(
         request,
         "missions/hub.html",
-        {"cards": cards, "counts": mission_counts(missions), "now": now},
+        {
+            "cards": _cards(missions, now),
+            "streaks": player_streaks(user_id=user_id, now=now),
+            "counts": counts,
+            "filters": filters,
+            "ring_circumference": RING_CIRCUMFERENCE,
+        },
+    )
+
+
+@login_required
+def hub_card(request: HttpRequest, mission_id: int) -> HttpResponse:
+    """One card as an HTML fragment: the hub's JS swaps it in on `mission:new`, completion
+    and claim, so the cards have one renderer (this template)."""
+    now = timezone.now()
+    user_id: int = request.user.pk  # type: ignore[assignment]
+    mission = (
+        player_missions(user_id=user_id, now=now, current_only=False).filter(pk=mission_id).first()
+    )
+    if mission is None:
+        raise Http404("No such mission for this player.")
+    return render(request, "missions/_card.html", {"card": _cards([mission], now)[0]})
+
+
+def xp_progress(level: int, xp: int, next_level_xp: int | None) -> int:
+    """How far (0–100) the player is from this level's XP to the next one's."""
+    if next_level_xp is None:
+        return 100
+    floor = xp_for_level(level)
+    span = max(1, next_level_xp - floor)
+    return max(0, min(100, (xp - floor) * 100 // span))
+
+
+@login_required
+def history(request: HttpRequest) -> HttpResponse:
+    """The player's payouts with their bonuses (the same rows as GET /api/v1/history)."""
+    user_id: int = request.user.pk  # type: ignore[assignment]
+    page = Paginator(claim_history(user_id=user_id), 25).get_page(request.GET.get("page"))
+    return render(request, "missions/history.html", {"page": page})
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    user_id: int = request.user.pk  # type: ignore[assignment]
+    wallet = player_wallet(user_id=user_id)
+    return render(
+        request,
+        "missions/profile.html",
+        {
+            "wallet": wallet,
+            "xp_bar": xp_progress(wallet["level"], wallet["xp"], wallet["next_level_xp"]),
+            "streaks": player_streaks(user_id=user_id, now=timezone.now()),
+        },
     )
 
 

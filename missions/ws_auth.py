@@ -7,6 +7,8 @@ from urllib.parse import parse_qs
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
+from channels.security.websocket import OriginValidator
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
 
@@ -36,3 +38,21 @@ class TokenAuthMiddleware:
 def TokenOrSessionAuthMiddlewareStack(inner: Any) -> Any:  # noqa: N802 (Channels naming)
     # The session stack runs first; a ?token= then overrides its (possibly anonymous) user.
     return AuthMiddlewareStack(TokenAuthMiddleware(inner))
+
+
+class BrowserOriginValidator(OriginValidator):
+    """A browser's Origin must be one of ALLOWED_HOSTS (no cross-site socket hijacking).
+
+    Browsers always send Origin on a WebSocket handshake, so a handshake without one comes
+    from a non-browser client (a mobile app with `?token=`): it cannot ride a victim's
+    cookie, and Channels' stock validator would refuse it.
+    """
+
+    def valid_origin(self, parsed_origin: Any) -> bool:
+        if parsed_origin is None:
+            return True
+        return bool(self.validate_origin(parsed_origin))
+
+
+def AllowedHostsBrowserOriginValidator(inner: Any) -> BrowserOriginValidator:  # noqa: N802
+    return BrowserOriginValidator(inner, settings.ALLOWED_HOSTS)

@@ -29,7 +29,7 @@ def test_the_hub_shows_the_players_assigned_missions(client: Client) -> None:
     assert response.status_code == 200
     body = response.content.decode()
     assert "Daily One" in body and other.name not in body
-    assert "0 / 3" in body
+    assert '<span class="cur">0</span> / <span class="tgt">3</span>' in body
 
 
 @pytest.mark.django_db

@@ -1,0 +1,91 @@
+"""GET /api/v1/me, /streaks, /leaderboards/{key}: contract, access control, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+import missions
+from tests.api.conftest import token_client
+from tests.factories import TemplateFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_me_shows_level_balances_badges_titles_and_inventory(api: APIClient) -> None:
+    body = api.get("/api/v1/me").json()
+    assert body == {
+        "username": "owner",
+        "level": 1,
+        "xp": 0,
+        "dgt": body["dgt"],
+        "next_level_xp": body["next_level_xp"],
+        "badges": [],
+        "titles": [],
+        "inventory": [],
+    }
+    assert body["dgt"] in ("0", "0.00", "0.00000000")
+
+
+def test_streaks_show_daily_and_weekly(api: APIClient) -> None:
+    body = api.get("/api/v1/streaks").json()
+    assert set(body) == {"daily", "weekly"}
+    for streak in body.values():
+        assert {"current", "alive", "best", "last_completed", "multiplier"} <= set(streak)
+        assert streak["current"] == 0 and streak["best"] == 0
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/me", "/api/v1/streaks", "/api/v1/history", "/api/v1/leaderboards/x"]
+)
+def test_anonymous_gets_401(path: str) -> None:
+    response = APIClient().get(path)
+    assert response.status_code == 401
+    assert response.json()["error"] == "not_authenticated"
+
+
+def test_a_leaderboard_ranks_players_and_shows_the_callers_neighbours(owner: Any) -> None:
+    TemplateFactory(
+        key="top_poster",
+        name="Top Poster",
+        type="competitive",
+        period_type="weekly",
+        requirements={"score": {"action": "post:created", "target": 1000, "label": "Posts"}},
+        metadata={"reward_tiers": [{"rank_to": 1, "rewards": {"xp": 100}}]},
+    )
+    players = [owner] + [UserFactory(username=f"rival{i}") for i in range(6)]
+    for index, player in enumerate(players):
+        token_client(player).get("/api/v1/missions")  # lazy assignment
+        for n in range(index + 1):
+            missions.track(player, "post:created", {"content_length": 5}, event_id=f"{index}-{n}")
+    api = token_client(owner)
+    response = api.get("/api/v1/leaderboards/top_poster?limit=3")
+    assert response.status_code == 200, response.content
+    board = response.json()
+    assert board["template_key"] == "top_poster"
+    assert [e["username"] for e in board["entries"]] == ["rival5", "rival4", "rival3"]
+    assert board["me"] == {"rank": 7, "user_id": owner.pk, "username": "owner", "score": 1}
+    assert [e["rank"] for e in board["around"]] == [5, 6, 7]
+
+
+def test_an_unknown_leaderboard_is_a_404(api: APIClient) -> None:
+    response = api.get("/api/v1/leaderboards/nope")
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+
+
+def test_a_bad_leaderboard_limit_is_a_400_naming_it(api: APIClient) -> None:
+    TemplateFactory(key="board", type="competitive")
+    response = api.get("/api/v1/leaderboards/board?limit=0")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("limit: ")
+
+
+def test_me_costs_a_fixed_number_of_queries(api: APIClient, django_assert_num_queries: Any) -> None:
+    api.get("/api/v1/me")
+    with django_assert_num_queries(
+        6
+    ):  # token, then the wallet's balance, level, badges, titles, items
+        api.get("/api/v1/me")
