@@ -8,10 +8,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Prefetch, Q, QuerySet, Window
+from django.db.models import Case, F, Prefetch, Q, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
 
-from .models import ActiveMission, MissionProgress, PeriodType
+from .models import ActiveMission, MissionProgress, MissionType, PeriodType
+
+# Shortest period first, as the hub's filters read: daily, weekly, monthly, special, perpetual.
+PERIOD_ORDER = Case(
+    *(When(period_type=value, then=Value(i)) for i, value in enumerate(PeriodType.values)),
+    default=Value(len(PeriodType.values)),
+)
 
 
 def player_missions(
@@ -27,7 +33,7 @@ def player_missions(
         ActiveMission.objects.filter(user_id=user_id)
         .select_related("template")
         .prefetch_related(Prefetch("progress", queryset=MissionProgress.objects.order_by("id")))
-        .order_by("period_type", "-period_start", "template__key")
+        .order_by(PERIOD_ORDER, "-period_start", "template__key")
     )
     if current_only:
         # Current periods, plus completed-but-unclaimed ones still in their grace time.
@@ -54,9 +60,12 @@ def format_number(value: Decimal) -> int | str:
 
 def mission_requirements(mission: ActiveMission) -> dict[str, dict[str, Any]]:
     requirements = mission.template.requirements or {}
+    # A competitive requirement's current is the player's score: it is not capped at the
+    # target (the qualifying score), as the live push shows it too.
+    capped = mission.template.type != MissionType.COMPETITIVE
     out: dict[str, dict[str, Any]] = {}
     for progress in mission.progress.all():
-        current = min(progress.current, progress.target)
+        current = min(progress.current, progress.target) if capped else progress.current
         out[progress.requirement_key] = {
             "label": requirements.get(progress.requirement_key, {}).get(
                 "label", progress.requirement_key
