@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from missions.models import ActiveMission
+from missions.models import ActionType, ActiveMission
 from missions.services import missions_assign
 from rewards.selectors import player_wallet
 from tests.browser.conftest import log_in, off_the_loop, screenshot
@@ -29,12 +29,15 @@ pytestmark = [
 
 def _setup() -> tuple[int, int, str]:
     call_command("seed_demo", players=2, verbosity=0)
+    # An action of its own, so the demo's missions (quality posts, welcome, ...) do not also
+    # complete from these events and race this mission for the toast and the celebration.
+    ActionType.objects.create(action="browser:posted", fields={"content_length": "int"})
     TemplateFactory(
         key="browser_flow",
         name="Browser Flow",
         period_type="perpetual",
         category="content",
-        requirements={"posts": {"action": "post:created", "target": 3, "label": "Write 3 posts"}},
+        requirements={"posts": {"action": "browser:posted", "target": 3, "label": "Write 3 posts"}},
         rewards={"xp": 120, "dgt": "7.5", "badges": ["wordsmith"]},
     )
     player = ActiveMission.objects.filter(user__username="player01").first()
@@ -55,7 +58,7 @@ def _post_event(base_url: str, key: str, user_id: int, n: int) -> dict[str, Any]
                 {
                     "id": f"browser-flow-{n}",
                     "user_id": user_id,
-                    "action": "post:created",
+                    "action": "browser:posted",
                     "data": {"content_length": 150},
                 }
             ]
