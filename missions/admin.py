@@ -38,6 +38,20 @@ TEMPLATE_FORM_FIELDS = (
 )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For what only services may write: missions and progress (derived from the event log,
+    invariant 1), the event log itself, and the ledger. The admin can look, never write."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class MissionTemplateForm(forms.ModelForm):
     """Runs the shared template validator and puts each error on its field."""
 
@@ -103,20 +117,6 @@ class MissionProgressInline(admin.TabularInline):
 
 
 @admin.register(ActiveMission)
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Missions and progress are derived from the event log (invariant 1) and change only
-    through ingestion and the claim service; the admin shows them and never edits them."""
-
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-
 class ActiveMissionAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
@@ -194,7 +194,7 @@ class ActionTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdmin):
     """The event log is append-only: readable here, never edited."""
 
     list_display = ("id", "event_id", "user", "action", "occurred_at", "received_at")
@@ -202,15 +202,6 @@ class EventAdmin(admin.ModelAdmin):
     search_fields = ("event_id", "user__username")
     raw_id_fields = ("user",)
     date_hierarchy = "occurred_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ServiceKeyForm(forms.ModelForm):

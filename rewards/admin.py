@@ -1,7 +1,6 @@
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
+
+from missions.admin import ReadOnlyAdmin
 
 from .models import (
     Badge,
@@ -42,19 +41,6 @@ class MetaAchievementAdmin(admin.ModelAdmin):
     list_display = ("key", "rule", "threshold", "category", "badge", "is_active")
     list_filter = ("rule", "is_active")
     search_fields = ("key", "badge__key")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money moves only through services: the admin can look, never write."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(LedgerEntry)

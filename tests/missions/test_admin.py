@@ -22,6 +22,12 @@ def mission(db: None) -> ActiveMission:
 def test_missions_and_progress_can_be_viewed_but_not_edited_in_the_admin(
     admin_client: Any, mission: ActiveMission
 ) -> None:
+    from django.contrib import admin
+
+    from missions.admin import ActiveMissionAdmin, MissionProgressAdmin
+
+    assert type(admin.site._registry[ActiveMission]) is ActiveMissionAdmin
+    assert type(admin.site._registry[MissionProgress]) is MissionProgressAdmin
     progress = MissionProgress.objects.get(mission=mission)
     for model, obj in (("activemission", mission), ("missionprogress", progress)):
         base = f"/admin/missions/{model}/"
