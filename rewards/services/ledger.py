@@ -79,6 +79,23 @@ def _catalog(model: Any, keys: list[str]) -> dict[str, Any]:
     return found
 
 
+def _award(catalog: Any, awards: Any, field_name: str, user_id: int, keys: list[str]) -> list[str]:
+    """Give the player the badges (or titles) they do not hold yet; returns the new keys."""
+    if not keys:
+        return []
+    rows = _catalog(catalog, keys)
+    have = set(
+        awards.objects.filter(user_id=user_id, **{f"{field_name}__key__in": keys}).values_list(
+            f"{field_name}__key", flat=True
+        )
+    )
+    new = [k for k in dict.fromkeys(keys) if k not in have]
+    awards.objects.bulk_create(
+        [awards(user_id=user_id, **{field_name: rows[k]}) for k in new], ignore_conflicts=True
+    )
+    return new
+
+
 def _locked_balance(user_id: int) -> Balance:
     # INSERT ... ON CONFLICT DO NOTHING, then lock: two first grants never race on creation.
     Balance.objects.bulk_create([Balance(user_id=user_id)], ignore_conflicts=True)
@@ -166,32 +183,8 @@ def rewards_grant(
                 InventoryItem.objects.filter(user_id=user_id, item=catalog[i["key"]]).update(
                     qty=F("qty") + i["qty"]
                 )
-        new_badges: list[str] = []
-        if badges:
-            badge_rows = _catalog(Badge, badges)
-            have = set(
-                UserBadge.objects.filter(user_id=user_id, badge__key__in=badges).values_list(
-                    "badge__key", flat=True
-                )
-            )
-            new_badges = [k for k in dict.fromkeys(badges) if k not in have]
-            UserBadge.objects.bulk_create(
-                [UserBadge(user_id=user_id, badge=badge_rows[k]) for k in new_badges],
-                ignore_conflicts=True,
-            )
-        new_titles: list[str] = []
-        if titles:
-            title_rows = _catalog(Title, titles)
-            have = set(
-                UserTitle.objects.filter(user_id=user_id, title__key__in=titles).values_list(
-                    "title__key", flat=True
-                )
-            )
-            new_titles = [k for k in dict.fromkeys(titles) if k not in have]
-            UserTitle.objects.bulk_create(
-                [UserTitle(user_id=user_id, title=title_rows[k]) for k in new_titles],
-                ignore_conflicts=True,
-            )
+        new_badges = _award(Badge, UserBadge, "badge", user_id, badges)
+        new_titles = _award(Title, UserTitle, "title", user_id, titles)
     return GrantResult(
         entry=entry,
         created=True,
