@@ -7,6 +7,7 @@ commits; a rollback sends nothing. Never a broadcast.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -14,11 +15,17 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
 MESSAGE_TYPES = ("mission:progress", "mission:complete", "mission:new")
+# Presence: how many sockets each user has open, in the cache. A rollover for 100,000
+# players must not push 900,000 messages nobody listens to. Each socket refreshes its user's
+# entry while open; a crashed server's sockets stop counting after PRESENCE_SECONDS.
+PRESENCE_SECONDS = 15 * 60
+PRESENCE_REFRESH_SECONDS = 5 * 60
 # Concurrent group sends after a batch: bounded by the channel layer's connection pool.
 LIVE_CONCURRENCY = 16
 
@@ -27,9 +34,53 @@ def user_group(user_id: int) -> str:
     return f"user.{int(user_id)}"
 
 
+def _presence_key(user_id: int) -> str:
+    return f"missions:online:{int(user_id)}"
+
+
+def presence_join(user_id: int) -> None:
+    key = _presence_key(user_id)
+    try:
+        cache.add(key, 0, PRESENCE_SECONDS)
+        cache.incr(key)
+        cache.touch(key, PRESENCE_SECONDS)
+    except Exception:  # without presence we send to everyone: slower, never wrong
+        logger.warning("presence of user %s not recorded", user_id, exc_info=True)
+
+
+def presence_refresh(user_id: int) -> None:
+    with contextlib.suppress(Exception):
+        if not cache.touch(_presence_key(user_id), PRESENCE_SECONDS):
+            presence_join(user_id)  # expired while the socket stayed open
+
+
+def presence_leave(user_id: int) -> None:
+    key = _presence_key(user_id)
+    try:
+        if cache.decr(key) <= 0:
+            cache.delete(key)
+    except ValueError:
+        pass  # already expired
+    except Exception:
+        logger.warning("presence of user %s not cleared", user_id, exc_info=True)
+
+
+def online_user_ids(user_ids: Iterable[int]) -> set[int]:
+    """Which of these users have a socket open. When presence cannot be read (cache down),
+    all of them: a message too many is harmless, a lost one is not."""
+    wanted = {int(u) for u in user_ids}
+    if not wanted:
+        return set()
+    try:
+        found = cache.get_many([_presence_key(u) for u in wanted])
+    except Exception:
+        return wanted
+    return {u for u in wanted if (found.get(_presence_key(u)) or 0) > 0}
+
+
 def _send_now(user_id: int, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not online_user_ids([user_id]):
         return
     try:
         async_to_sync(layer.group_send)(
@@ -49,9 +100,13 @@ def _send_many_now(messages: Sequence[tuple[int, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    online = online_user_ids(user_id for user_id, _ in messages)
     by_user: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for user_id, message in messages:
-        by_user[user_id].append(message)
+        if user_id in online:
+            by_user[user_id].append(message)
+    if not by_user:
+        return
 
     async def send_all() -> None:
         # Bounded: the channel layer's connection pool is finite.

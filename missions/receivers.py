@@ -9,7 +9,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from .catalog import catalog_invalidate
-from .live import send_many_on_commit
+from .live import online_user_ids, send_many_on_commit
 from .models import ActionType, ActiveMission
 from .player_selectors import missions_by_ids
 from .representations import mission_json
@@ -51,8 +51,9 @@ def mission_new_message(mission: ActiveMission, *, now: Any) -> dict[str, Any]:
 @receiver(missions_assigned, dispatch_uid="missions.push_new_missions")
 def push_new_missions(sender: Any, missions: list[ActiveMission], **kwargs: Any) -> None:
     """`mission:new` to each mission's own player (never to anyone else)."""
-    if not missions:
-        return
+    online = online_user_ids(m.user_id for m in missions)
+    if not online:
+        return  # a rollover for players who are not looking: nothing to load or send
     now = timezone.now()
-    loaded = missions_by_ids([m.pk for m in missions])
+    loaded = missions_by_ids([m.pk for m in missions if m.user_id in online])
     send_many_on_commit([(m.user_id, mission_new_message(m, now=now)) for m in loaded])

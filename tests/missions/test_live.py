@@ -264,3 +264,32 @@ async def test_applying_the_pushed_messages_to_the_old_state_gives_the_fresh_sta
         expected = {k: v for k, v in mission.items() if k != "completed_at"}
         assert {k: v for k, v in state[mission["id"]].items() if k != "completed_at"} == expected
     await ws.disconnect()
+
+
+async def test_a_socket_marks_its_player_online_until_the_last_tab_closes(alice: Any) -> None:
+    from missions.live import online_user_ids
+
+    assert await sync_to_async(online_user_ids)([alice.pk]) == set()
+    first = await connect(token=await sync_to_async(token_for)(alice))
+    second = await connect(token=await sync_to_async(token_for)(alice))
+    assert await sync_to_async(online_user_ids)([alice.pk]) == {alice.pk}
+    await first.disconnect()
+    assert await sync_to_async(online_user_ids)([alice.pk]) == {alice.pk}
+    await second.disconnect()
+    assert await sync_to_async(online_user_ids)([alice.pk]) == set()
+
+
+async def test_nothing_is_pushed_to_a_player_with_no_socket_open(alice: Any) -> None:
+    # A listener on alice's group that is not a socket (no presence): the rollover skips her.
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    from missions.live import user_group
+
+    await layer.group_add(user_group(alice.pk), channel)
+    from channels.db import database_sync_to_async
+
+    await database_sync_to_async(send_many_on_commit)([(alice.pk, progress(7))])
+    with pytest.raises(TimeoutError):
+        import asyncio
+
+        await asyncio.wait_for(layer.receive(channel), timeout=0.3)

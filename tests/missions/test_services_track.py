@@ -14,7 +14,7 @@ from django.utils import timezone
 
 import missions
 from missions.errors import ValidationFailed
-from missions.live import user_group
+from missions.live import presence_join, user_group
 from missions.models import ActionType, ActiveMission, Event, MissionProgress
 from missions.services.ingest import events_ingest
 from missions.signals import mission_completed, track_event
@@ -187,6 +187,8 @@ class TrackTests(TestCase):
         other = UserFactory()
         async_to_sync(layer.group_add)(user_group(self.user.pk), mine)
         async_to_sync(layer.group_add)(user_group(other.pk), theirs)
+        presence_join(self.user.pk)  # as the consumer does for an open socket
+        presence_join(other.pk)
         with self.captureOnCommitCallbacks(execute=True):
             missions.track(self.user, "post:created", {"content_length": 120})
             missions.track(self.user, "post:created", {"content_length": 120})
