@@ -5,6 +5,16 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
+# A cache whose Redis never answers (nothing listens on port 1): for "Redis is down" tests,
+# with django.test.override_settings(CACHES=DEAD_CACHE).
+DEAD_CACHE = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+    }
+}
+
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Any:

@@ -267,15 +267,10 @@ def test_a_concurrent_duplicate_insert_is_left_alone(catalog: dict) -> None:
 def test_lazy_assignment_works_while_redis_is_down(catalog: dict) -> None:
     from django.test import override_settings
 
-    dead = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
-        }
-    }
+    from tests.conftest import DEAD_CACHE
+
     user = UserFactory()
-    with override_settings(CACHES=dead):
+    with override_settings(CACHES=DEAD_CACHE):
         assert len(missions_assign_for_user(user_id=user.pk, now=NOW)) == 8
         assert missions_assign_for_user(user_id=user.pk, now=NOW) == []  # idempotent in the DB
     assert ActiveMission.objects.filter(user=user).count() == 8

@@ -18,15 +18,9 @@ def test_presence_falls_back_to_everyone_when_the_cache_is_down(alice: Any) -> N
     from django.test import override_settings
 
     from missions.live import online_user_ids, presence_join
+    from tests.conftest import DEAD_CACHE
 
-    dead = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
-        }
-    }
-    with override_settings(CACHES=dead):
+    with override_settings(CACHES=DEAD_CACHE):
         presence_join(alice.pk)  # logs, never raises
         assert online_user_ids([alice.pk, 99]) == {alice.pk, 99}
 

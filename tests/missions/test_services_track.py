@@ -18,6 +18,7 @@ from missions.live import presence_join, user_group
 from missions.models import ActionType, ActiveMission, Event, MissionProgress
 from missions.services.ingest import events_ingest
 from missions.signals import mission_completed, track_event
+from tests.conftest import DEAD_CACHE
 from tests.factories import UserFactory
 
 from .engine import event, make_template, req
@@ -259,15 +260,6 @@ def test_an_unknown_user_is_rejected_and_the_rest_of_the_batch_kept() -> None:
     ]
 
 
-DEAD_REDIS = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
-    }
-}
-
-
 @pytest.mark.django_db
 def test_no_accepted_event_is_lost_while_redis_is_down() -> None:
     from django.test import override_settings
@@ -276,7 +268,7 @@ def test_no_accepted_event_is_lost_while_redis_is_down() -> None:
 
     template = quality_template()
     user = UserFactory()
-    with override_settings(CACHES=DEAD_REDIS):
+    with override_settings(CACHES=DEAD_CACHE):
         for n in range(3):
             assert (
                 missions.track(user, "post:created", {"content_length": 120}, event_id=f"r{n}")
