@@ -11,6 +11,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from ..api_schema import error_responses
@@ -97,6 +98,9 @@ class MissionDetailApi(APIView):
 
 class TokenApi(ObtainAuthToken):
     """`POST /api/v1/auth/token` {username, password} → {token} (DRF token auth)."""
+
+    # ObtainAuthToken also takes form and multipart bodies; the API takes JSON only.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     @extend_schema_serializer(component_name="AuthToken")
     class OutputSerializer(serializers.Serializer):
