@@ -27,7 +27,7 @@ from missions.player.representations import (
 from missions.player.selectors import missions_by_ids
 
 from .selectors import claim_history, player_wallet
-from .services import mission_claim
+from .services import mission_claim, missions_claim_all
 
 
 def _user_id(request: Request) -> int:
@@ -44,6 +44,14 @@ class InventoryEntrySerializer(CatalogEntrySerializer):
     qty = serializers.IntegerField(min_value=1)
 
 
+class LevelProgressSerializer(serializers.Serializer):
+    start_xp = serializers.IntegerField(help_text="Total XP at which the current level began.")
+    next_level_xp = serializers.IntegerField(allow_null=True, help_text="Null at the top.")
+    into = serializers.IntegerField(help_text="XP earned inside the current level.")
+    span = serializers.IntegerField(help_text="XP the current level spans (0 at the top).")
+    percent = serializers.IntegerField(help_text="into × 100 // span (100 at the top).")
+
+
 class MeApi(APIView):
     @extend_schema_serializer(component_name="Me")
     class OutputSerializer(serializers.Serializer):
@@ -53,6 +61,9 @@ class MeApi(APIView):
         dgt = serializers.CharField(help_text="Decimal string.")
         next_level_xp = serializers.IntegerField(
             allow_null=True, help_text="XP total for the next level (null at the top)."
+        )
+        level_progress = LevelProgressSerializer(
+            help_text="Progress inside the current level: the hub's bar and its label."
         )
         badges = CatalogEntrySerializer(many=True)
         titles = CatalogEntrySerializer(many=True)
@@ -149,4 +160,48 @@ class MissionClaimApi(APIView):
         result = mission_claim(mission_id=mission_id, user_id=user_id, now=now)
         mission = missions_by_ids([mission_id]).get()
         data = {**result.as_dict(), "mission": mission_fields(mission, now=now)}
+        return Response(self.OutputSerializer(data).data)
+
+
+@extend_schema_serializer(component_name="ClaimedMission")
+class ClaimedSerializer(serializers.Serializer):
+    mission_id = serializers.IntegerField()
+    base_rewards = RewardsSerializer()
+    bonuses = BonusSerializer(many=True)
+    granted = RewardsSerializer()
+    meta_badges = serializers.ListField(child=serializers.CharField())
+
+
+class MissionClaimAllApi(APIView):
+    @extend_schema_serializer(component_name="ClaimAllResult")
+    class OutputSerializer(serializers.Serializer):
+        count = serializers.IntegerField(help_text="How many missions this request claimed.")
+        claimed = ClaimedSerializer(many=True, help_text="Each claim with its bonuses.")
+        total = RewardsSerializer(help_text="Everything granted by this request, summed.")
+        balances = BalancesSerializer(help_text="The caller's balances after the claims.")
+        level = serializers.IntegerField()
+        next_level_xp = serializers.IntegerField(allow_null=True)
+
+    @extend_schema(
+        operation_id="missions_claim_all",
+        summary="Claim every completed mission in one request (each exactly once)",
+        description=(
+            "Claims each of the caller's completed, still-claimable missions through the same "
+            "claim as `POST /missions/{id}/claim`. A mission another request claimed first is "
+            "skipped, never paid twice; with nothing to claim the answer is 200 with count 0."
+        ),
+        request=None,
+        responses={200: OutputSerializer, **error_responses(401, 403)},
+        tags=["missions"],
+    )
+    def post(self, request: Request) -> Response:
+        result = missions_claim_all(user_id=_user_id(request), now=timezone.now())
+        data = {
+            "count": len(result.claimed),
+            "claimed": [ClaimedSerializer(claim.as_dict()).data for claim in result.claimed],
+            "total": result.total,
+            "balances": result.balances,
+            "level": result.level,
+            "next_level_xp": result.next_level_xp,
+        }
         return Response(self.OutputSerializer(data).data)

@@ -11,24 +11,31 @@ from django.db.models import Count, QuerySet, Sum
 
 from missions.models import ActiveMission, MissionState, PlayerProfile
 
-from .levels import next_level_xp
+from .levels import level_progress, next_level_xp
 from .models import Balance, Claim, InventoryItem, LedgerEntry, UserBadge, UserTitle
 from .services.ledger import dgt_str, to_dgt
 
 
-def player_wallet(*, user_id: int) -> dict[str, Any]:
-    """Level, balances, badges, titles and inventory of one player (6 queries, no N+1)."""
+def player_balances(*, user_id: int) -> dict[str, Any]:
+    """Level (with the progress inside it), XP and DGT of one player (2 queries)."""
     balance = Balance.objects.filter(user_id=user_id).first()
     level = (
         PlayerProfile.objects.filter(user_id=user_id).values_list("level", flat=True).first() or 1
     )
     xp = balance.xp if balance else 0
-    dgt = to_dgt(balance.dgt if balance else 0)
     return {
         "level": level,
         "xp": xp,
-        "dgt": dgt_str(dgt),
+        "dgt": dgt_str(to_dgt(balance.dgt if balance else 0)),
         "next_level_xp": next_level_xp(level),
+        "level_progress": level_progress(level, xp),
+    }
+
+
+def player_wallet(*, user_id: int) -> dict[str, Any]:
+    """Level, balances, badges, titles and inventory of one player (5 queries, no N+1)."""
+    return {
+        **player_balances(user_id=user_id),
         "badges": [
             {"key": b.badge.key, "name": b.badge.name, "icon": b.badge.icon}
             for b in UserBadge.objects.filter(user_id=user_id)

@@ -9,9 +9,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from ..api_schema import error_responses
@@ -100,7 +100,7 @@ class TokenApi(ObtainAuthToken):
     """`POST /api/v1/auth/token` {username, password} → {token} (DRF token auth)."""
 
     # ObtainAuthToken also takes form and multipart bodies; the API takes JSON only.
-    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
+    parser_classes = [JSONParser]
 
     @extend_schema_serializer(component_name="AuthToken")
     class OutputSerializer(serializers.Serializer):

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
-from ..models import ActiveMission, MissionProgress
+from rewards.selectors import player_balances
+from streaks.selectors import player_streaks
+
+from ..models import DRAWN_PERIOD_TYPES, ActiveMission, MissionProgress, PeriodType
+from ..periods import next_reset
 
 
 def missions_by_ids(mission_ids: Sequence[int]) -> QuerySet[ActiveMission]:
@@ -17,3 +24,27 @@ def missions_by_ids(mission_ids: Sequence[int]) -> QuerySet[ActiveMission]:
         .prefetch_related(Prefetch("progress", queryset=MissionProgress.objects.order_by("id")))
         .order_by("pk")
     )
+
+
+def player_header(*, user_id: int, now: datetime) -> dict[str, Any]:
+    """The hub header's figures: level and progress inside it, XP, DGT, streaks and the next
+    daily reset; the same numbers as GET /api/v1/me and /api/v1/streaks."""
+    balances = player_balances(user_id=user_id)
+    return {
+        "wallet": balances,
+        "level": balances["level_progress"],
+        "streaks": player_streaks(user_id=user_id, now=now),
+        "next_daily_reset": next_reset(PeriodType.DAILY, now),
+    }
+
+
+def coming_up(*, missions: Sequence[ActiveMission], now: datetime) -> list[dict[str, Any]]:
+    """What the player gets next: for each drawn period type they hold no current mission of
+    (none drawn yet, or the assignment policy held the set back), when its next set arrives."""
+    held = {m.period_type for m in missions}
+    out = []
+    for period_type in DRAWN_PERIOD_TYPES:
+        if period_type in held or not settings.MISSIONS_PER_PERIOD.get(period_type):
+            continue
+        out.append({"period_type": period_type, "at": next_reset(period_type, now)})
+    return out

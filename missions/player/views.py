@@ -14,24 +14,24 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from rewards.levels import xp_for_level
 from rewards.selectors import claim_history, player_wallet
 from streaks.selectors import player_streaks
 
 from ..models import ActiveMission
 from ..selectors import mission_counts, player_missions
 from ..services import missions_assign_for_user
-from .presentation import RING_CIRCUMFERENCE, card_context
+from .presentation import (
+    DONE_STATES,
+    PERIOD_LABELS,
+    RING_CIRCUMFERENCE,
+    STATE_ORDER,
+    card_context,
+    countdown,
+)
 from .representations import mission_fields
+from .selectors import coming_up, player_header
 
-HUB_FILTERS = [
-    ("all", "All"),
-    ("daily", "Daily"),
-    ("weekly", "Weekly"),
-    ("monthly", "Monthly"),
-    ("special", "Special"),
-    ("perpetual", "Ongoing"),
-]
+HUB_FILTERS = [("all", "All"), *PERIOD_LABELS.items()]
 
 
 def _cards(missions: list[ActiveMission], now: datetime) -> list[dict[str, Any]]:
@@ -43,6 +43,12 @@ def _cards(missions: list[ActiveMission], now: datetime) -> list[dict[str, Any]]
         )
         for mission in missions
     ]
+
+
+def _header_context(user_id: int, now: datetime) -> dict[str, Any]:
+    header = player_header(user_id=user_id, now=now)
+    header["reset_in"] = countdown(header["next_daily_reset"], now)
+    return header
 
 
 @login_required
@@ -57,17 +63,42 @@ def hub(request: HttpRequest) -> HttpResponse:
         for key, label in HUB_FILTERS
         if key != "perpetual" or counts.get("perpetual")
     ]
+    # The chosen filter lives in the URL (?period=weekly), so a reload or a shared link keeps it.
+    active_filter = request.GET.get("period", "all")
+    if active_filter not in {key for key, _, _ in filters}:
+        active_filter = "all"
+    cards = _cards(missions, now)
+    # Stable sort: within a state the selector's order (shortest period first) stays.
+    open_cards = sorted(
+        (c for c in cards if c["status"] not in DONE_STATES), key=lambda c: STATE_ORDER[c["status"]]
+    )
+    done_cards = [c for c in cards if c["status"] in DONE_STATES]
     return render(
         request,
         "missions/hub.html",
         {
-            "cards": _cards(missions, now),
-            "streaks": player_streaks(user_id=user_id, now=now),
+            "cards": open_cards,
+            "done_cards": done_cards,
+            "claimable": sum(1 for c in open_cards if c["status"] == "completed"),
+            "header": _header_context(user_id, now),
+            "coming_up": [
+                {**entry, "label": PERIOD_LABELS[entry["period_type"]]}
+                for entry in coming_up(missions=missions, now=now)
+            ],
             "counts": counts,
             "filters": filters,
+            "active_filter": active_filter,
             "ring_circumference": RING_CIRCUMFERENCE,
         },
     )
+
+
+@login_required
+def hub_header(request: HttpRequest) -> HttpResponse:
+    """The header as an HTML fragment: the hub's JS swaps it in after a claim."""
+    user_id: int = request.user.pk  # type: ignore[assignment]
+    context = {"header": _header_context(user_id, timezone.now())}
+    return render(request, "missions/_player_header.html", context)
 
 
 @login_required
@@ -84,15 +115,6 @@ def hub_card(request: HttpRequest, mission_id: int) -> HttpResponse:
     return render(request, "missions/_card.html", {"card": _cards([mission], now)[0]})
 
 
-def xp_progress(level: int, xp: int, next_level_xp: int | None) -> int:
-    """How far (0–100) the player is from this level's XP to the next one's."""
-    if next_level_xp is None:
-        return 100
-    floor = xp_for_level(level)
-    span = max(1, next_level_xp - floor)
-    return max(0, min(100, (xp - floor) * 100 // span))
-
-
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
     """The player's payouts with their bonuses (the same rows as GET /api/v1/history)."""
@@ -104,14 +126,15 @@ def history(request: HttpRequest) -> HttpResponse:
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     user_id: int = request.user.pk  # type: ignore[assignment]
+    now = timezone.now()
     wallet = player_wallet(user_id=user_id)
     return render(
         request,
         "missions/profile.html",
         {
+            "header": {"level": wallet["level_progress"]},
             "wallet": wallet,
-            "xp_bar": xp_progress(wallet["level"], wallet["xp"], wallet["next_level_xp"]),
-            "streaks": player_streaks(user_id=user_id, now=timezone.now()),
+            "streaks": player_streaks(user_id=user_id, now=now),
         },
     )
 
