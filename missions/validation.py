@@ -299,6 +299,12 @@ def _validate_requirements(
         return {}
     if mission_type == MissionType.COMBO and len(requirements) < 2:
         errors.add("requirements", "a combo mission needs at least two requirements")
+    if mission_type == MissionType.COMPETITIVE and len(requirements) != 1:
+        # One score per player: the leaderboard ranks that one requirement's progress.
+        errors.add(
+            "requirements",
+            f"a competitive mission has exactly one requirement (its score), got {len(requirements)}",
+        )
     cleaned: dict[str, Any] = {}
     for req_key, req in requirements.items():
         path = f"requirements.{req_key}"

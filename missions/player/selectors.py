@@ -12,8 +12,15 @@ from django.db.models import Prefetch, QuerySet
 from rewards.selectors import player_balances
 from streaks.selectors import player_streaks
 
-from ..models import DRAWN_PERIOD_TYPES, ActiveMission, MissionProgress, PeriodType
+from ..models import (
+    DRAWN_PERIOD_TYPES,
+    ActiveMission,
+    MissionProgress,
+    MissionTemplate,
+    PeriodType,
+)
 from ..periods import next_reset
+from ..selectors import leaderboard
 
 
 def missions_by_ids(mission_ids: Sequence[int]) -> QuerySet[ActiveMission]:
@@ -48,3 +55,19 @@ def coming_up(*, missions: Sequence[ActiveMission], now: datetime) -> list[dict[
             continue
         out.append({"period_type": period_type, "at": next_reset(period_type, now)})
     return out
+
+
+def competitive_standing(*, mission: ActiveMission, now: datetime) -> dict[str, Any]:
+    """The player's rank and score on a competitive mission's live leaderboard (rank None
+    while unranked). Five queries: only competitive cards ask."""
+    board = leaderboard(
+        template_key=mission.template.key, now=now, limit=1, around_user_id=mission.user_id
+    )
+    me = board["me"]
+    return {"rank": me["rank"] if me else None, "score": me["score"] if me else 0}
+
+
+def past_results(*, template: MissionTemplate) -> list[dict[str, Any]]:
+    """Final results of the template's finalised past periods, newest first. Empty until
+    competitive finalisation stores leaderboard snapshots (the page then says so)."""
+    return []

@@ -11,6 +11,7 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("hub/missions/<int:mission_id>/card", views.hub_card, name="hub-card"),
     path("hub/header", views.hub_header, name="hub-header"),
+    path("leaderboards/<slug:template_key>/", views.leaderboard_page, name="leaderboard"),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("login/", auth_views.LoginView.as_view(template_name="missions/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -17,8 +17,8 @@ from django.views.decorators.cache import never_cache
 from rewards.selectors import claim_history, player_wallet
 from streaks.selectors import player_streaks
 
-from ..models import ActiveMission
-from ..selectors import mission_counts, player_missions
+from ..models import ActiveMission, MissionTemplate, MissionType
+from ..selectors import leaderboard, mission_counts, player_missions
 from ..services import missions_assign_for_user
 from .presentation import (
     DONE_STATES,
@@ -27,22 +27,27 @@ from .presentation import (
     STATE_ORDER,
     card_context,
     countdown,
+    time_left,
 )
 from .representations import mission_fields
-from .selectors import coming_up, player_header
+from .selectors import coming_up, competitive_standing, past_results, player_header
 
 HUB_FILTERS = [("all", "All"), *PERIOD_LABELS.items()]
 
 
 def _cards(missions: list[ActiveMission], now: datetime) -> list[dict[str, Any]]:
-    return [
-        card_context(
+    cards = []
+    for mission in missions:
+        card = card_context(
             mission_fields(mission, now=now),
             icon=(mission.template.metadata or {}).get("icon"),
             now=now,
         )
-        for mission in missions
-    ]
+        if mission.template.type == MissionType.COMPETITIVE and mission.period_end is not None:
+            if mission.period_end > now:
+                card["standing"] = competitive_standing(mission=mission, now=now)
+        cards.append(card)
+    return cards
 
 
 def _header_context(user_id: int, now: datetime) -> dict[str, Any]:
@@ -135,6 +140,35 @@ def profile(request: HttpRequest) -> HttpResponse:
             "header": {"level": wallet["level_progress"]},
             "wallet": wallet,
             "streaks": player_streaks(user_id=user_id, now=now),
+        },
+    )
+
+
+@login_required
+def leaderboard_page(request: HttpRequest, template_key: str) -> HttpResponse:
+    """A competitive mission's live ranking (top 20, my rank, the players around me) and the
+    final results of its past periods."""
+    now = timezone.now()
+    user_id: int = request.user.pk  # type: ignore[assignment]
+    template = MissionTemplate.objects.filter(
+        key=template_key, type=MissionType.COMPETITIVE
+    ).first()
+    if template is None:
+        raise Http404("No competitive mission with this key.")
+    board = leaderboard(template_key=template_key, now=now, limit=20, around_user_id=user_id)
+    top_ids = {entry["user_id"] for entry in board["entries"]}
+    return render(
+        request,
+        "missions/leaderboard.html",
+        {
+            "template": template,
+            "board": board,
+            "period_label": PERIOD_LABELS.get(template.period_type, template.period_type),
+            "ends_in": time_left(board["period_end"], now),
+            # The players around me, unless they are all in the top already.
+            "around": [e for e in board["around"] if e["user_id"] not in top_ids],
+            "past": past_results(template=template),
+            "tiers": (template.metadata or {}).get("reward_tiers") or [],
         },
     )
 

@@ -253,6 +253,8 @@
         spoken[label] = label + ", " + msg.current + " of " + msg.target;
       });
       setRing(card, missionPercentage(card));
+      // A competitive card's rank comes from the server's leaderboard.
+      if (card.querySelector("[data-standing]")) refreshCard(id).catch(function () {});
       var text = Object.keys(lines).map(function (k) { return lines[k]; });
       // A mission that just completed keeps its completion toast.
       if (!card.classList.contains("just-completed")) {
