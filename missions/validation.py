@@ -303,7 +303,8 @@ def _validate_requirements(
         # One score per player: the leaderboard ranks that one requirement's progress.
         errors.add(
             "requirements",
-            f"a competitive mission has exactly one requirement (its score), got {len(requirements)}",
+            "a competitive mission has exactly one requirement (its score), "
+            f"got {len(requirements)}",
         )
     cleaned: dict[str, Any] = {}
     for req_key, req in requirements.items():

@@ -43,9 +43,9 @@ def _cards(missions: list[ActiveMission], now: datetime) -> list[dict[str, Any]]
             icon=(mission.template.metadata or {}).get("icon"),
             now=now,
         )
-        if mission.template.type == MissionType.COMPETITIVE and mission.period_end is not None:
-            if mission.period_end > now:
-                card["standing"] = competitive_standing(mission=mission, now=now)
+        live = mission.period_end is None or mission.period_end > now
+        if mission.template.type == MissionType.COMPETITIVE and live:
+            card["standing"] = competitive_standing(mission=mission, now=now)
         cards.append(card)
     return cards
 

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from missions.services import track
 from tests.factories import TemplateFactory, UserFactory
