@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from rewards.selectors import claim_history, player_wallet
+from rewards.selectors import HISTORY_KINDS, history_rows, ledger_history, player_wallet
 from streaks.selectors import player_streaks
 
 from ..models import ActiveMission, MissionTemplate, MissionType
@@ -122,10 +122,24 @@ def hub_card(request: HttpRequest, mission_id: int) -> HttpResponse:
 
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
-    """The player's payouts with their bonuses (the same rows as GET /api/v1/history)."""
+    """Every ledger entry of the player with its reason, filterable by kind (the same rows as
+    GET /api/v1/history)."""
     user_id: int = request.user.pk  # type: ignore[assignment]
-    page = Paginator(claim_history(user_id=user_id), 25).get_page(request.GET.get("page"))
-    return render(request, "missions/history.html", {"page": page})
+    kind = request.GET.get("kind", "")
+    if kind not in HISTORY_KINDS:
+        kind = ""
+    entries = ledger_history(user_id=user_id, kinds=[kind] if kind else None)
+    page = Paginator(entries, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "missions/history.html",
+        {
+            "page": page,
+            "rows": history_rows(page.object_list),
+            "kind": kind,
+            "kinds": list(HISTORY_KINDS.items()),
+        },
+    )
 
 
 @login_required

@@ -164,7 +164,7 @@ def test_a_generated_client_runs_the_player_and_service_flows(
     assert streaks.daily.current == 1
     history = _module("api.player.history_list").sync(client=api)
     assert history.count == 1
-    assert history.results[0].granted.xp == 40
+    assert history.results[0].xp == 40 and history.results[0].kind.value == "claim"
     board = _module("api.player.leaderboards_retrieve").sync(client=api, template_key="post_race")
     assert isinstance(board, models.Leaderboard)
     assert board.me is not None and board.me.rank == 1

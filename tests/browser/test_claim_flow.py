@@ -123,4 +123,4 @@ def test_events_move_the_card_live_then_claim_grants_and_the_profile_shows_it(
     assert page.locator('#badges [data-key="wordsmith"]').count() == 1
     screenshot(page, "flow-4-profile")
     page.goto("/history/")
-    assert page.locator(f'tr[data-mission-id="{mission_id}"]').count() == 1
+    assert page.locator(f'.entry[data-mission-id="{mission_id}"]').count() == 1
