@@ -10,7 +10,6 @@ from .base import *  # noqa: E402,F403
 
 # Tests call tasks inline; the broker path is exercised by its own tests.
 CELERY_TASK_ALWAYS_EAGER = True
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEBUG = False
 STORAGES = {
