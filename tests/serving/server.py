@@ -83,8 +83,8 @@ def asgi_server(env: dict[str, str], *, wait_healthy: bool = True) -> Iterator[s
 
 
 @contextmanager
-def silent_postgres() -> Iterator[int]:
-    """A TCP port that accepts connections and never says a word (a hung database)."""
+def silent_port() -> Iterator[int]:
+    """A TCP port that accepts connections and never says a word (a hung database or Redis)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
