@@ -31,6 +31,7 @@ def max_body_bytes() -> int:
 
 
 class EventsIngestApi(APIView):
+    max_body_bytes = staticmethod(max_body_bytes)  # the parser's and the server's limit here
     authentication_classes = [ServiceKeyAuthentication]
     permission_classes = [IsService]
 

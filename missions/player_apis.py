@@ -11,6 +11,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from rewards.services import mission_claim
@@ -106,6 +107,10 @@ class MissionDetailApi(APIView):
 
 class TokenApi(ObtainAuthToken):
     """`POST /api/v1/auth/token` {username, password} → {token} (DRF token auth)."""
+
+    # ObtainAuthToken names its own parsers; ours carry the body limits.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # type: ignore[assignment]
+    renderer_classes = api_settings.DEFAULT_RENDERER_CLASSES  # type: ignore[assignment]
 
     @extend_schema_serializer(component_name="AuthToken")
     class OutputSerializer(serializers.Serializer):

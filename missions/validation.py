@@ -17,6 +17,7 @@ from django.utils.text import slugify
 
 from .catalog import NUMERIC_TYPES
 from .errors import TemplateInvalid
+from .json_limits import json_depth_problem
 from .models import Category, MissionType, PeriodType
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,99}$")
@@ -487,6 +488,9 @@ def validate_template(
 
         catalog = action_catalog()
     errors = _Errors()
+    too_deep = json_depth_problem(data)
+    if too_deep:
+        raise TemplateInvalid("template JSON is too deep", errors={"template": [too_deep]})
     bad_text = _first_text_problem(data)
     if bad_text:
         path, problem = bad_text

@@ -5,3 +5,11 @@ from config.env import env_int
 
 # /healthz answers within this many seconds, 503 when a check has not answered by then.
 HEALTHZ_TIMEOUT_SECONDS = env_int("HEALTHZ_TIMEOUT_MS", 1500) / 1000
+
+# JSON from outside (request bodies, event data, template JSON) may nest this deep at most.
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 20)
+# Largest request body, except POST /api/v1/events (a full batch: MISSIONS_MAX_BATCH events
+# at the data limit, about 17 MB). Larger bodies get 413 before they are read.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
+# Largest template file for load_templates.
+MISSIONS_MAX_TEMPLATE_FILE_BYTES = env_int("MISSIONS_MAX_TEMPLATE_FILE_BYTES", 10 * 1024 * 1024)
