@@ -122,7 +122,7 @@ class EventsIngestApi(APIView):
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > max_body_bytes():
             raise PayloadTooLarge(
-                f"the body is {length} bytes; a batch may be at most {max_body_bytes()}",
+                f"the body is {length} bytes; the limit for this endpoint is {max_body_bytes()}",
                 errors={"body": ["is too large"]},
             )
         body: Any = request.data

@@ -2,6 +2,7 @@
 /metrics, security headers and API tokens. Each can be overridden by the environment."""
 
 from config.env import env_int
+from config.settings.missions import MISSIONS_MAX_BATCH, MISSIONS_MAX_EVENT_DATA_BYTES
 
 # /healthz answers within this many seconds, 503 when a check has not answered by then.
 HEALTHZ_TIMEOUT_SECONDS = env_int("HEALTHZ_TIMEOUT_MS", 1500) / 1000
@@ -13,3 +14,8 @@ JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 20)
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
 # Largest template file for load_templates.
 MISSIONS_MAX_TEMPLATE_FILE_BYTES = env_int("MISSIONS_MAX_TEMPLATE_FILE_BYTES", 10 * 1024 * 1024)
+# Django's own check on request.body: every body is already bounded by the limits above
+# (config.middleware.BodyLimitASGIMiddleware), the largest being a full events batch.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(
+    API_MAX_BODY_BYTES, MISSIONS_MAX_BATCH * (MISSIONS_MAX_EVENT_DATA_BYTES + 1024)
+)
