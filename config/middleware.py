@@ -131,3 +131,18 @@ async def _send_json(send: Any, status: int, body: dict[str, Any]) -> None:
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+def login_lockout_response(
+    request: HttpRequest, original_response: Any = None, credentials: Any = None
+) -> HttpResponse:
+    """django-axes' answer to a locked-out login: 429 with Retry-After (JSON on the API)."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    detail = f"too many failed logins; try again in {max(1, seconds // 60)} minutes"
+    response: HttpResponse
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"error": "locked_out", "detail": detail}, status=429)
+    else:
+        response = HttpResponse(detail.capitalize() + ".", status=429, content_type="text/plain")
+    response["Retry-After"] = str(seconds)
+    return response

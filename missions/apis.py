@@ -15,6 +15,7 @@ from .api_schema import ErrorSerializer
 from .authentication import IsService, ServiceKeyAuthentication
 from .errors import DomainError, ValidationFailed
 from .services.ingest import events_ingest
+from .throttles import IngestThrottle
 
 # The one error shape of the whole API (one "Error" component in the schema).
 ERROR = ErrorSerializer
@@ -34,6 +35,7 @@ class EventsIngestApi(APIView):
     max_body_bytes = staticmethod(max_body_bytes)  # the parser's and the server's limit here
     authentication_classes = [ServiceKeyAuthentication]
     permission_classes = [IsService]
+    throttle_classes = [IngestThrottle]
 
     class EventSerializer(serializers.Serializer):
         # Documentation only: each event is validated by the ingestion service, so one bad

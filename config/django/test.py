@@ -19,3 +19,6 @@ STORAGES = {
 # Serve static files from the finders: tests do not run collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Throttles high enough for suites that send many requests; tests/serving/test_throttles.py
+# lowers each one to prove it triggers.
+THROTTLE_RATES = {"auth_token": "10000/minute", "claim": "10000/minute", "ingest": "100000/minute"}
