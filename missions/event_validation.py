@@ -72,7 +72,7 @@ def _number_error(value: Any, *, whole: bool) -> str | None:
             return "has more than 8 decimal places"
     else:
         return f"must be a number, got {type(value).__name__}"
-    if number < 0:
+    if number.is_signed():  # "-0" too: a signed zero is not an amount
         return f"must not be negative, got {value}"
     if number > MAX_NUMBER:
         return f"must be at most {MAX_NUMBER}"
