@@ -5,6 +5,7 @@ from config.settings.database import *  # noqa: F403
 from config.settings.missions import *  # noqa: F403
 from config.settings.redis import *  # noqa: F403
 from config.settings.rewards import *  # noqa: F403
+from config.settings.webhooks import *  # noqa: F403
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", "dev-insecure-key-change-me-in-production-0123456789")
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -32,6 +33,7 @@ INSTALLED_APPS = [
     "rewards",
     "streaks",
     "analytics",
+    "missions.webhooks",
 ]
 
 MIDDLEWARE = [
