@@ -25,6 +25,7 @@ from missions.player.representations import (
     mission_fields,
 )
 from missions.player.selectors import missions_by_ids
+from missions.throttles import ClaimThrottle
 
 from .selectors import HISTORY_KINDS, history_rows, ledger_history, player_wallet
 from .services import mission_claim, missions_claim_all
@@ -168,6 +169,8 @@ class HistoryApi(ListAPIView):
 
 
 class MissionClaimApi(APIView):
+    throttle_classes = [ClaimThrottle]
+
     @extend_schema_serializer(component_name="ClaimResult")
     class OutputSerializer(serializers.Serializer):
         mission_id = serializers.IntegerField()
