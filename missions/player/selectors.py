@@ -46,12 +46,20 @@ def player_header(*, user_id: int, now: datetime) -> dict[str, Any]:
 
 
 def coming_up(*, missions: Sequence[ActiveMission], now: datetime) -> list[dict[str, Any]]:
-    """What the player gets next: for each drawn period type they hold no current mission of
-    (none drawn yet, or the assignment policy held the set back), when its next set arrives."""
+    """What the player gets next: for each drawn period type that has active templates but of
+    which they hold no current mission (the assignment policy held the set back, or they were
+    not eligible), when its next set arrives. One query."""
     held = {m.period_type for m in missions}
+    offered = set(
+        MissionTemplate.objects.filter(is_active=True, period_type__in=DRAWN_PERIOD_TYPES)
+        .values_list("period_type", flat=True)
+        .distinct()
+    )
     out = []
     for period_type in DRAWN_PERIOD_TYPES:
-        if period_type in held or not settings.MISSIONS_PER_PERIOD.get(period_type):
+        if period_type in held or period_type not in offered:
+            continue
+        if not settings.MISSIONS_PER_PERIOD.get(period_type):
             continue
         out.append({"period_type": period_type, "at": next_reset(period_type, now)})
     return out

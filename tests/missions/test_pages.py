@@ -129,6 +129,6 @@ def test_the_hub_reads_a_fixed_number_of_queries(
 ) -> None:
     client.get("/")  # assigns
     # session, user, missions + templates, progress, streaks (freezes, streak rows),
-    # the header's balance and level
-    with django_assert_num_queries(8):
+    # the header's balance and level, the period types on offer ("coming up")
+    with django_assert_num_queries(9):
         client.get("/")
