@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -66,6 +67,7 @@ def hub(request: HttpRequest) -> HttpResponse:
             "counts": counts,
             "filters": filters,
             "ring_circumference": RING_CIRCUMFERENCE,
+            "poll_seconds": settings.MISSIONS_HUB_POLL_SECONDS,
         },
     )
 
