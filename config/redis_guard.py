@@ -46,6 +46,8 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
     ConnectionError,
     OSError,
 )
+# A pooled connection that a restarted Redis closed: worth one immediate retry.
+STALE_CONNECTION: tuple[type[BaseException], ...] = (RedisConnectionError, ConnectionResetError)
 # Client methods that never touch the network: not worth failing fast.
 _LOCAL_METHODS = frozenset(
     {"make_key", "make_pattern", "encode", "decode", "reverse_key", "close", "do_close_clients"}
@@ -189,13 +191,24 @@ async def layer_call(layer: Any, make: Callable[[], Awaitable[T]]) -> T:
     """Await one channel-layer operation (group_add, group_send, ...) through the layer's
     breaker and within REDIS_SOCKET_TIMEOUT; LayerUnavailable when Redis does not answer.
 
+    A refused or reset connection is tried once more at once: after a Redis restart the
+    layer's pool still holds connections to the old process, and the first use of each fails.
     The in-memory layer (no REDIS_URL) is called as is."""
     if not hasattr(layer, "hosts"):
         return await make()
     cb = breaker("channel layer", _layer_address(layer))
+
+    async def once_more_if_stale() -> T:
+        try:
+            return await make()
+        except STALE_CONNECTION:
+            return await make()
+
     try:
         with cb.calling():
-            return await asyncio.wait_for(make(), timeout=settings.REDIS_SOCKET_TIMEOUT)
+            return await asyncio.wait_for(
+                once_more_if_stale(), timeout=settings.REDIS_SOCKET_TIMEOUT
+            )
     except pybreaker.CircuitBreakerError as exc:
         raise LayerUnavailable(str(exc)) from exc
     except UNAVAILABLE as exc:

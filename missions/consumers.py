@@ -8,7 +8,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from config.redis_guard import UNAVAILABLE, LayerUnavailable, layer_call
+from config.redis_guard import STALE_CONNECTION, UNAVAILABLE, LayerUnavailable, layer_call
 
 from .live import (
     PRESENCE_REFRESH_SECONDS,
@@ -53,7 +53,10 @@ class MissionConsumer(AsyncJsonWebsocketConsumer):
         if self.layer_down:
             await asyncio.Event().wait()  # nothing more comes from a dead layer
         try:
-            return dict(await self._layer_receive())
+            try:
+                return dict(await self._layer_receive())
+            except STALE_CONNECTION:  # a connection to a Redis since restarted: once more
+                return dict(await self._layer_receive())
         except UNAVAILABLE as exc:
             self.layer_down = True
             return {"type": "layer.unavailable", "error": f"{type(exc).__name__}: {exc}"}
@@ -70,11 +73,12 @@ class MissionConsumer(AsyncJsonWebsocketConsumer):
             return
         group = user_group(int(user.pk))
         try:
-            if self.layer_down:
-                raise LayerUnavailable("the channel layer's receive failed")
+            # Tried even when the receive already failed: the breaker counts the outage.
             await layer_call(
                 self.channel_layer, lambda: self.channel_layer.group_add(group, self.channel_name)
             )
+            if self.layer_down:
+                raise LayerUnavailable("the channel layer's receive failed")
         except LayerUnavailable as exc:
             # The outage is logged once by the breaker; each refused socket only at debug.
             logger.debug("socket of user %s refused: %s", user.pk, exc)
