@@ -204,7 +204,7 @@ def test_the_socket_is_refused_with_4503_while_redis_is_down_and_opens_once_it_i
 ) -> None:
     from django.contrib.auth import get_user_model
 
-    from missions.consumers import CLOSE_LIVE_UNAVAILABLE
+    from missions.player.consumers import CLOSE_LIVE_UNAVAILABLE
 
     (user_id,) = counting_players(1)
     token = Token.objects.create(user=get_user_model().objects.get(pk=user_id)).key
