@@ -235,3 +235,25 @@ def http(
     except ValueError:
         parsed = raw.decode(errors="replace")
     return status, parsed, elapsed
+
+
+def socket_close_code(
+    server: AsgiServer, query: str, wait: float = 10, **headers: str
+) -> int | None:
+    """Open /ws/missions/?<query>; the close code the server sent, None if it stays open,
+    minus the HTTP status if the handshake itself was refused."""
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+    from websockets.sync.client import connect
+
+    url = server.url.replace("http://", "ws://") + f"/ws/missions/?{query}"
+    try:
+        with connect(url, open_timeout=wait, close_timeout=2, additional_headers=headers) as socket:
+            try:
+                socket.recv(timeout=1)
+            except TimeoutError:
+                return None  # open and quiet: live
+            except ConnectionClosed as closed:
+                return closed.rcvd.code if closed.rcvd else -1
+    except InvalidStatus as refused:
+        return -refused.response.status_code  # the handshake itself was refused (HTTP status)
+    return None

@@ -16,7 +16,7 @@ from rest_framework.authtoken.models import Token
 from missions.models import Event
 
 from .conftest import assert_log_replays_and_ledger_checks, counted, event
-from .procs import AsgiServer, RedisServer, http
+from .procs import AsgiServer, RedisServer, http, socket_close_code
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -178,25 +178,6 @@ def test_batches_api_hub_and_claims_answer_while_redis_dies_hangs_and_returns(
     print(json.dumps({name: len(rows) for name, rows in by_phase.items()}))
 
 
-def _socket_close_code(server: AsgiServer, token: str, wait: float = 10) -> int | None:
-    """Open /ws/missions/ with a token; the close code the server sent, None if still open."""
-    from websockets.exceptions import ConnectionClosed, InvalidStatus
-    from websockets.sync.client import connect
-
-    url = server.url.replace("http://", "ws://") + f"/ws/missions/?token={token}"
-    try:
-        with connect(url, open_timeout=wait, close_timeout=2) as socket:
-            try:
-                socket.recv(timeout=1)
-            except TimeoutError:
-                return None  # open and quiet: live
-            except ConnectionClosed as closed:
-                return closed.rcvd.code if closed.rcvd else -1
-    except InvalidStatus as refused:
-        return -refused.response.status_code  # the handshake itself was refused (HTTP status)
-    return None
-
-
 def test_the_socket_is_refused_with_4503_while_redis_is_down_and_opens_once_it_is_back(
     redis_server: RedisServer,
     start_server: Callable[..., AsgiServer],
@@ -209,21 +190,25 @@ def test_the_socket_is_refused_with_4503_while_redis_is_down_and_opens_once_it_i
     (user_id,) = counting_players(1)
     token = Token.objects.create(user=get_user_model().objects.get(pk=user_id)).key
     server = start_server("socket-faults", redis_url=redis_server.url)
-    assert _socket_close_code(server, token) is None
+    assert socket_close_code(server, f"token={token}") is None
 
     redis_server.kill()
-    assert [_socket_close_code(server, token) for _ in range(4)] == [CLOSE_LIVE_UNAVAILABLE] * 4
+    assert [socket_close_code(server, f"token={token}") for _ in range(4)] == [
+        CLOSE_LIVE_UNAVAILABLE
+    ] * 4
     redis_server.start()
     time.sleep(1.5)  # the breaker lets a trial call through after REDIS_BREAKER_RESET_SECONDS
-    assert [_socket_close_code(server, token) for _ in range(2)] == [None, None]
+    assert [socket_close_code(server, f"token={token}") for _ in range(2)] == [None, None]
 
     redis_server.hang()
     try:
-        assert [_socket_close_code(server, token) for _ in range(4)] == [CLOSE_LIVE_UNAVAILABLE] * 4
+        assert [socket_close_code(server, f"token={token}") for _ in range(4)] == [
+            CLOSE_LIVE_UNAVAILABLE
+        ] * 4
     finally:
         redis_server.resume()
     time.sleep(1.5)
-    assert _socket_close_code(server, token) is None
+    assert socket_close_code(server, f"token={token}") is None
 
     # Two outages of the channel layer: each logged once when it starts and once when it ends.
     log = server.log_text()
