@@ -12,7 +12,7 @@ from django.db import connections
 
 from config.redis_guard import reset_breakers
 
-from .procs import AsgiServer, RedisServer, SilentListener, test_database_url
+from .procs import AsgiServer, RedisServer, SilentListener, this_test_database_url
 
 COUNTING_TARGET = 10**9  # never completes: every event of the user is counted
 
@@ -41,7 +41,7 @@ def silent_listener() -> Iterator[SilentListener]:
 def start_server(transactional_db: None) -> Iterator[Callable[..., AsgiServer]]:
     """start_server(name, redis_url=..., database_url=..., **env) → a running uvicorn."""
     servers: list[AsgiServer] = []
-    database_url = test_database_url()
+    database_url = this_test_database_url()
 
     def start(name: str, *, redis_url: str, ready: bool = True, **env: str) -> AsgiServer:
         server = AsgiServer(
