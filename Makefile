@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format typecheck pytest services browser bench clean
+.PHONY: run test lint format typecheck pytest services browser bench soak clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ test: venv services browser lint typecheck pytest
 
 bench: venv services
 	$(PY) bench/run.py $(BENCH)
+
+# Load with faults injected (Redis killed and hung, servers SIGKILLed), then an exact tally.
+# Not part of `make test`. Options: make soak SOAK="--minutes 5 --clients 32".
+soak: venv services
+	$(PY) bench/soak.py $(SOAK)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache .mypy_cache .ruff_cache

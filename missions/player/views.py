@@ -68,6 +68,7 @@ def hub(request: HttpRequest) -> HttpResponse:
             "counts": counts,
             "filters": filters,
             "ring_circumference": RING_CIRCUMFERENCE,
+            "poll_seconds": settings.MISSIONS_HUB_POLL_SECONDS,
         },
     )
 
