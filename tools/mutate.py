@@ -131,7 +131,7 @@ def prepare(module: str) -> Path:
         f'also_copy = ["config", "templates", "static", "manage.py"]\n'
         # -p no:randomly: mutmut picks the tests per mutant; --reuse-db: one migrate per module
         f'pytest_add_cli_args = ["-p", "no:randomly", "-p", "no:cov", "--reuse-db", "-q"]\n'
-        f"pytest_add_cli_args_test_selection = {toml_list([t for t in tests if (ROOT / t).exists()])}\n"
+        f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n"
         "timeout_multiplier = 5.0\n"
         "timeout_constant = 20.0\n"
         'on_dependency_change = "ignore"\n'
@@ -221,6 +221,12 @@ def survivors_report(module: str, names: list[str], env: dict[str, str]) -> None
             out.write(f"## {name}\n{diff}\n")
 
 
+def row(name: str, mutants: int, killed: int, survived: int, other: int) -> str:
+    tested = killed + survived
+    score = f"{100 * killed / tested:5.1f}%" if tested else "     -"
+    return f"{name:<12} {mutants:>7} {killed:>6} {survived:>8} {other:>5} {score:>6}"
+
+
 def summarize(modules: list[str], env: dict[str, str]) -> str:
     lines = [
         f"{'module':<12} {'mutants':>7} {'killed':>6} {'survived':>8} {'other':>5} {'score':>6}"
@@ -232,25 +238,13 @@ def summarize(modules: list[str], env: dict[str, str]) -> str:
         killed = sum(1 for code in codes.values() if code in KILLED)
         survived = counts["survived"]
         other = len(codes) - killed - survived
-        tested = killed + survived
-        score = f"{100 * killed / tested:5.1f}%" if tested else "   -"
-        lines.append(
-            f"{module:<12} {len(codes):>7} {killed:>6} {survived:>8} {other:>5} {score:>6}"
-        )
+        lines.append(row(module, len(codes), killed, survived, other))
+        if other:
+            rest = [f"{k} {v}" for k, v in counts.items() if k not in ("killed", "survived")]
+            lines.append("    other: " + ", ".join(rest))
         total.update(mutants=len(codes), killed=killed, survived=survived, other=other)
         survivors_report(module, sorted(n for n, c in codes.items() if c == 0), env)
-        if other:
-            lines.append(
-                "    other: "
-                + ", ".join(
-                    f"{k} {v}" for k, v in counts.items() if k not in ("killed", "survived")
-                )
-            )
-    tested = total["killed"] + total["survived"]
-    score = f"{100 * total['killed'] / tested:5.1f}%" if tested else "   -"
-    lines.append(
-        f"{'core':<12} {total['mutants']:>7} {total['killed']:>6} {total['survived']:>8} {total['other']:>5} {score:>6}"
-    )
+    lines.append(row("core", total["mutants"], total["killed"], total["survived"], total["other"]))
     return "\n".join(lines)
 
 

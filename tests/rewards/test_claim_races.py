@@ -29,21 +29,9 @@ from rewards.models import Balance, Claim, LedgerEntry
 from rewards.selectors import ledger_differences
 from rewards.services import mission_claim, rewards_auto_grant_unclaimed
 from rewards.services.ledger import rewards_grant
+from tests.locks import backend_pid, wait_until_blocked_on_a_lock
 
 from .helpers import NOW, mission, player
-
-
-def wait_until_blocked_on_a_lock(pid: int, timeout: float = 20.0) -> None:
-    """Poll Postgres until backend `pid` waits for a row lock (the exact interleaving)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-            row = cursor.fetchone()
-        if row and row[0] == "Lock":
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"backend {pid} never waited for a lock")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -73,8 +61,7 @@ def test_the_auto_grant_job_waits_for_a_claim_in_flight_and_goes_on_with_the_nex
 
     def job() -> None:
         try:
-            connection.ensure_connection()
-            job_pid.append(connection.connection.info.backend_pid)
+            job_pid.append(backend_pid())
             outcome["job"] = rewards_auto_grant_unclaimed(now=late)
         except Exception as exc:
             outcome["job"] = exc
