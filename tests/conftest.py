@@ -5,13 +5,22 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-# A cache whose Redis never answers (nothing listens on port 1): for "Redis is down" tests,
-# with django.test.override_settings(CACHES=DEAD_CACHE).
+# A cache whose Redis never answers (nothing listens on port 1): for "the cache is down"
+# tests, with django.test.override_settings(CACHES=DEAD_CACHE).
 DEAD_CACHE = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",
         "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+    }
+}
+
+# The channel layer on the same dead Redis: with DEAD_CACHE, Redis is down for everything the
+# web process uses it for (Celery runs tasks inline in tests, so its broker is not involved).
+DEAD_CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"], "prefix": "missions:ws"},
     }
 }
 
