@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -133,7 +134,48 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:
         checks["cache"] = f"error: {exc.__class__.__name__}"
         healthy = False
+    checks["channel_layer"] = _channel_layer_check()
+    healthy = healthy and checks["channel_layer"] == "ok"
+    beat = _beat_check()
+    status = "ok" if healthy else "unhealthy"
+    if healthy and beat["status"] != "ok" and settings.OPS_EXPECT_BEAT:
+        status = "degraded"  # serving works; the lifecycle is late (docs/operations.md)
     return JsonResponse(
-        {"status": "ok" if healthy else "unhealthy", "checks": checks},
+        {"status": status, "checks": checks, "beat": beat},
         status=200 if healthy else 503,
     )
+
+
+def _channel_layer_check() -> str:
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    try:
+        layer = get_channel_layer()
+        if layer is None:
+            return "error: not configured"
+        # A group nobody is in: a round trip to the layer's backend that delivers nothing.
+        async_to_sync(layer.group_send)("healthz", {"type": "healthz.ping"})
+        return "ok"
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"
+
+
+def _beat_check() -> dict[str, Any]:
+    """The age of beat's last heartbeat (ops: beat heartbeat): stale past
+    OPS_BEAT_STALE_SECONDS means rollovers, closes and payouts are late."""
+    from .services.lifecycle import beat_last_run
+
+    try:
+        last = beat_last_run()
+    except Exception as exc:
+        return {"status": f"unknown: {exc.__class__.__name__}", "last_run": None, "age_seconds": None}
+    if last is None:
+        return {"status": "never", "last_run": None, "age_seconds": None}
+    age = int((timezone.now() - last).total_seconds())
+    stale = age > int(settings.OPS_BEAT_STALE_SECONDS)
+    return {
+        "status": "stale" if stale else "ok",
+        "last_run": last.isoformat(),
+        "age_seconds": age,
+    }

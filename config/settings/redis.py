@@ -1,6 +1,6 @@
 """REDIS_URL switches cache, channel layer and Celery broker from in-process defaults to Redis."""
 
-from config.env import env
+from config.env import env, env_bool
 
 REDIS_URL = env("REDIS_URL")
 
@@ -27,3 +27,7 @@ else:
     CELERY_BROKER_URL = "memory://"
     # Without a broker, tasks run inline in the calling process.
     CELERY_TASK_ALWAYS_EAGER = True
+
+# Whether /healthz reports "degraded" while beat's heartbeat is missing or stale: expected
+# wherever there is a broker (Redis); `make run` without Redis has no beat by design.
+OPS_EXPECT_BEAT = env_bool("OPS_EXPECT_BEAT", bool(REDIS_URL))
