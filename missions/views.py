@@ -169,7 +169,11 @@ def _beat_check() -> dict[str, Any]:
     try:
         last = beat_last_run()
     except Exception as exc:
-        return {"status": f"unknown: {exc.__class__.__name__}", "last_run": None, "age_seconds": None}
+        return {
+            "status": f"unknown: {exc.__class__.__name__}",
+            "last_run": None,
+            "age_seconds": None,
+        }
     if last is None:
         return {"status": "never", "last_run": None, "age_seconds": None}
     age = int((timezone.now() - last).total_seconds())

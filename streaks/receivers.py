@@ -20,6 +20,4 @@ def count_completion(sender: Any, mission: ActiveMission, **kwargs: Any) -> None
     in order; streaks.credit_pending sweeps the ones no later completion picks up."""
     if mission.period_type not in KIND_FOR_PERIOD or mission.completed_at is None:
         return
-    streaks_credit_pending(
-        user_id=mission.user_id, since=mission.completed_at - _outbox_window()
-    )
+    streaks_credit_pending(user_id=mission.user_id, since=mission.completed_at - _outbox_window())

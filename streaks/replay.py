@@ -55,6 +55,7 @@ def streak_differences(user_ids: Sequence[int]) -> list[str]:
         .filter(user_id__in=user_ids)
         .values_list("user_id", "period_type", "completed_at")
     ):
+        assert completed_at is not None  # counted_completions filters on it
         kind = KIND_FOR_PERIOD[period_type]
         units[(user_id, kind)].append(streak_unit(kind, completed_at))
     stored = {(s.user_id, s.kind): s for s in Streak.objects.filter(user_id__in=user_ids)}
@@ -69,18 +70,18 @@ def streak_differences(user_ids: Sequence[int]) -> list[str]:
     ):
         frozen[user_id].add(day)
     breaks: dict[tuple[int, str], list[tuple[date, int]]] = defaultdict(list)
-    for user_id, kind, missed_from, length in (
+    for user_id, kind_of_break, missed_from, length in (
         StreakBreak.objects.filter(streak__user_id__in=user_ids)
         .order_by("missed_from", "id")
         .values_list("streak__user_id", "streak__kind", "missed_from", "length")
     ):
-        breaks[(user_id, kind)].append((missed_from, length))
+        breaks[(user_id, kind_of_break)].append((missed_from, length))
     problems = []
     for key in sorted(set(units) | set(stored)):
         if key in restored:
             continue
-        user_id, kind = key
-        want = rebuild(kind, units.get(key, []), frozen[user_id])
+        user_id, kind_name = key
+        want = rebuild(kind_name, units.get(key, []), frozen[user_id])
         have = stored.get(key)
         got = (
             (have.current, have.best, have.last_completed, breaks[key])
@@ -90,7 +91,7 @@ def streak_differences(user_ids: Sequence[int]) -> list[str]:
         expected = (want.current, want.best, want.last_completed, want.breaks)
         if got != expected:
             problems.append(
-                f"user {user_id} {kind} streak: stored current={got[0]} best={got[1]} "
+                f"user {user_id} {kind_name} streak: stored current={got[0]} best={got[1]} "
                 f"last={got[2]} breaks={len(got[3])}, rebuilt current={expected[0]} "
                 f"best={expected[1]} last={expected[2]} breaks={len(expected[3])}"
             )

@@ -132,7 +132,10 @@ def streak_restore(
         )
 
 
-KIND_FOR_PERIOD = {PeriodType.DAILY: StreakKind.DAILY, PeriodType.WEEKLY: StreakKind.WEEKLY}
+KIND_FOR_PERIOD: dict[str, str] = {
+    PeriodType.DAILY: StreakKind.DAILY,
+    PeriodType.WEEKLY: StreakKind.WEEKLY,
+}
 
 
 def counted_completions() -> QuerySet[ActiveMission]:
@@ -174,6 +177,7 @@ def streaks_credit_pending(*, user_id: int, since: datetime) -> int:
         )
         credits = []
         for mission_id, period_type, completed_at in rows:
+            assert completed_at is not None  # counted_completions filters on it
             kind = KIND_FOR_PERIOD[period_type]
             streak_record(user_id=user_id, kind=kind, at=completed_at)
             credits.append(

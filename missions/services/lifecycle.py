@@ -60,12 +60,21 @@ def missions_close_ended(*, now: datetime) -> CloseReport:
     missions `failed`. Competitive missions are left to the finaliser (rewards app), which
     ranks and pays them.
     """
+    # Conditions on the mission row itself (no join): Postgres re-checks them after waiting
+    # for a row lock, so two concurrent closes never both count a mission.
+    by_type: dict[str, list[int]] = {MissionType.TIMEBOUND: [], MissionType.COMPETITIVE: []}
+    for pk, mission_type in MissionTemplate.objects.filter(type__in=list(by_type)).values_list(
+        "pk", "type"
+    ):
+        by_type[mission_type].append(pk)
     ended = ActiveMission.objects.filter(
         state=MissionState.ACTIVE, period_end__isnull=False, period_end__lte=now - _late_grace()
     )
-    failed = ended.filter(template__type=MissionType.TIMEBOUND).update(state=MissionState.FAILED)
+    failed = ended.filter(template_id__in=by_type[MissionType.TIMEBOUND]).update(
+        state=MissionState.FAILED
+    )
     abandoned = ended.exclude(
-        template__type__in=[MissionType.TIMEBOUND, MissionType.COMPETITIVE]
+        template_id__in=by_type[MissionType.TIMEBOUND] + by_type[MissionType.COMPETITIVE]
     ).update(state=MissionState.EXPIRED)
     return CloseReport(abandoned=abandoned, failed=failed)
 

@@ -93,9 +93,7 @@ def _finalize_period(template_id: int, period_start: datetime, now: datetime) ->
         missions = list(
             ActiveMission.objects.select_for_update(of=("self",))
             .select_related("template")
-            .filter(
-                template_id=template_id, period_start=period_start, state=MissionState.ACTIVE
-            )
+            .filter(template_id=template_id, period_start=period_start, state=MissionState.ACTIVE)
             .order_by("pk")
         )
         if not missions:
@@ -118,6 +116,7 @@ def _finalize_period(template_id: int, period_start: datetime, now: datetime) ->
         paid_ids = set()
         for mission_id, rank in final_ranks(entries):
             mission = by_id[mission_id]
+            assert mission.period_end is not None  # only ended periods are finalised
             tier = tier_for(rank, tiers)
             rewards = base_rewards(tier.get("rewards")) if tier else {}
             score, reached = scores[mission_id]
