@@ -20,6 +20,7 @@ from missions.api_schema import error_responses
 from missions.player.representations import (
     BalancesSerializer,
     BonusSerializer,
+    ExactNumberField,
     MissionSerializer,
     RewardsSerializer,
     mission_fields,

@@ -164,7 +164,7 @@ def _channel_layer_check() -> str:
 def _beat_check() -> dict[str, Any]:
     """The age of beat's last heartbeat (ops: beat heartbeat): stale past
     OPS_BEAT_STALE_SECONDS means rollovers, closes and payouts are late."""
-    from .services.lifecycle import beat_last_run
+    from missions.services.lifecycle import beat_last_run
 
     try:
         last = beat_last_run()
