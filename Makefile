@@ -42,7 +42,7 @@ up: venv
 
 # The lifecycle simulation (not part of make test): SIM="--players 1000 --days 90".
 simulate: venv services
-	$(PY) manage.py simulate $(SIM)
+	$(PY) -m ops.simulate $(SIM)
 
 services:
 	@bash .ci/services.sh

@@ -105,6 +105,7 @@ def _compare(
     rows: Sequence[MissionProgress],
     run: MissionRun,
     values: dict[int, set[str]],
+    now: datetime,
 ) -> list[Difference]:
     out: list[Difference] = []
 
@@ -115,7 +116,7 @@ def _compare(
 
     # Claimed counts as completed, and the scheduler's closes as active: those moves are
     # not the engine's.
-    if _lifecycle_move(mission, run, timezone.now()):
+    if _lifecycle_move(mission, run, now):
         stored_state = "active"
     else:
         stored_state = {"claimed": "completed"}.get(mission.state, mission.state)
@@ -164,17 +165,24 @@ def _fix(mission: ActiveMission, rows: Sequence[MissionProgress], run: MissionRu
 
 
 def replay_users(
-    *, user_ids: Sequence[int], since: datetime | None = None, fix: bool = False
+    *,
+    user_ids: Sequence[int],
+    since: datetime | None = None,
+    fix: bool = False,
+    now: datetime | None = None,
 ) -> ReplayReport:
-    """Replay the missions of these users (those whose period ends after `since`)."""
+    """Replay the missions of these users (those whose period ends after `since`); `now`
+    (default: the clock) decides which of the scheduler's closes were due."""
     with transaction.atomic():
         if fix:
             # Hold the users' ingestion locks so no batch lands between replay and fix.
             _lock_users(user_ids)
-        return _replay_users(user_ids=user_ids, since=since, fix=fix)
+        return _replay_users(user_ids=user_ids, since=since, fix=fix, now=now or timezone.now())
 
 
-def _replay_users(*, user_ids: Sequence[int], since: datetime | None, fix: bool) -> ReplayReport:
+def _replay_users(
+    *, user_ids: Sequence[int], since: datetime | None, fix: bool, now: datetime
+) -> ReplayReport:
     report = ReplayReport(users=len(user_ids))
     missions_qs = ActiveMission.objects.select_related("template").filter(user_id__in=user_ids)
     if since is not None:
@@ -211,7 +219,7 @@ def _replay_users(*, user_ids: Sequence[int], since: datetime | None, fix: bool)
     ).values_list("progress_id", "value"):
         values[progress_id].add(value)
     for mission in missions:
-        found = _compare(mission, rows_by_mission[mission.pk], runs[mission.pk], values)
+        found = _compare(mission, rows_by_mission[mission.pk], runs[mission.pk], values, now)
         report.differences += found
         if found and fix:
             _fix(mission, rows_by_mission[mission.pk], runs[mission.pk])
@@ -228,6 +236,7 @@ def replay_events(
     fix: bool = False,
     chunk_size: int = 200,
     on_chunk: Callable[[int], None] | None = None,
+    now: datetime | None = None,
 ) -> ReplayReport:
     """Replay every user with missions (or the given ones), chunk by chunk."""
     if user_ids is None:
@@ -238,7 +247,7 @@ def replay_events(
     total = ReplayReport()
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
-        part = replay_users(user_ids=chunk, since=since, fix=fix)
+        part = replay_users(user_ids=chunk, since=since, fix=fix, now=now)
         total.users += len(chunk)
         total.missions += part.missions
         total.events += part.events
