@@ -163,6 +163,7 @@ class SimReport:
 
 def _event(rng: random.Random, user_id: int, when: datetime, seq: int) -> dict[str, Any]:
     roll = rng.random()
+    data: dict[str, Any]
     if roll < 0.55:
         action, data = (
             "post:created",
