@@ -4,6 +4,7 @@ player's next completion (in order) or by the streaks.credit_pending task."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from missions.models import ActiveMission
@@ -88,12 +90,18 @@ def test_the_sweep_counts_a_completion_whose_receiver_died() -> None:
     assert not StreakCredit.objects.exists()
     problems = replay_events().problems
     assert any("daily streak" in p for p in problems), problems
+    out = io.StringIO()
+    call_command("replay_events", "--no-progress", stdout=out)
+    assert "0 difference(s); streaks and ledger: 1 problem(s)" in out.getvalue()
 
     assert tasks.credit_pending(now=(DAY + timedelta(hours=10)).isoformat()) == 1
     assert daily_streak(user) == (1, DAY.date())
     assert tasks.credit_pending(now=(DAY + timedelta(hours=11)).isoformat()) == 0
     report = replay_events()
     assert report.differences == [] and report.problems == []
+    out = io.StringIO()
+    call_command("replay_events", "--no-progress", stdout=out)
+    assert "0 difference(s); streaks and ledger: 0 problem(s)" in out.getvalue()
 
 
 def test_the_next_completion_counts_the_lost_day_first() -> None:
