@@ -88,6 +88,12 @@ SCHEDULE: list[Entry] = [
         description="The streak outbox: completions whose streak step was not counted yet.",
     ),
     Entry(
+        "webhooks: deliver due",
+        "webhooks.deliver_due",
+        every_seconds=SWEEP_SECONDS,
+        description="Pending webhook deliveries whose back-off has passed (docs/webhooks.md).",
+    ),
+    Entry(
         "ops: beat heartbeat",
         "missions.beat_heartbeat",
         every_seconds=BEAT_HEARTBEAT_SECONDS,

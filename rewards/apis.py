@@ -26,6 +26,7 @@ from missions.player.representations import (
     mission_fields,
 )
 from missions.player.selectors import missions_by_ids
+from missions.throttles import ClaimThrottle
 
 from .selectors import claim_history, player_wallet
 from .services import mission_claim
@@ -128,6 +129,8 @@ class HistoryApi(ListAPIView):
 
 
 class MissionClaimApi(APIView):
+    throttle_classes = [ClaimThrottle]
+
     @extend_schema_serializer(component_name="ClaimResult")
     class OutputSerializer(serializers.Serializer):
         mission_id = serializers.IntegerField()

@@ -27,6 +27,7 @@ from .models import (
     StreakKind,
     StreakRestore,
 )
+from .signals import streak_updated
 from .units import FREEZE_ITEM, streak_unit, unit_step
 
 
@@ -77,6 +78,7 @@ def streak_record(*, user_id: int, kind: str, at: datetime) -> StreakUpdate:
         streak.best = max(streak.best, streak.current)
         streak.last_completed = unit
         streak.save(update_fields=["current", "best", "last_completed", "updated_at"])
+        streak_updated.send(sender=Streak, user_id=user_id, kind=kind, update=update)
     return update
 
 
