@@ -6,6 +6,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from . import metrics
 from .live import (
     PRESENCE_REFRESH_SECONDS,
     presence_join,
@@ -21,6 +22,7 @@ class MissionConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
     user_id: int | None = None
     heartbeat: asyncio.Task[None] | None = None
+    counted = False  # in the open-sockets gauge
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -33,6 +35,8 @@ class MissionConsumer(AsyncJsonWebsocketConsumer):
         await sync_to_async(presence_join)(self.user_id)
         self.heartbeat = asyncio.create_task(self._stay_present(self.user_id))
         await self.accept()
+        self.counted = True
+        metrics.socket_opened()
 
     async def _stay_present(self, user_id: int) -> None:
         while True:
@@ -40,6 +44,9 @@ class MissionConsumer(AsyncJsonWebsocketConsumer):
             await sync_to_async(presence_refresh)(user_id)
 
     async def disconnect(self, code: int) -> None:
+        if self.counted:
+            self.counted = False
+            metrics.socket_closed()
         if self.heartbeat:
             self.heartbeat.cancel()
         if self.user_id is not None:

@@ -18,6 +18,8 @@ from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import transaction
 
+from . import metrics
+
 logger = logging.getLogger(__name__)
 
 MESSAGE_TYPES = ("mission:progress", "mission:complete", "mission:new")
@@ -88,6 +90,7 @@ def _send_now(user_id: int, message: dict[str, Any]) -> None:
         )
     except Exception:  # a dead channel layer must never undo the committed work
         logger.exception("live message to user %s failed", user_id)
+        metrics.error_recorded("live_send_failed", "warning")
 
 
 def send_on_commit(user_id: int, message: dict[str, Any]) -> None:
@@ -125,6 +128,7 @@ def _send_many_now(messages: Sequence[tuple[int, dict[str, Any]]]) -> None:
         async_to_sync(send_all)()
     except Exception:  # a dead channel layer must never undo the committed work
         logger.exception("live messages to %s users failed", len(by_user))
+        metrics.error_recorded("live_send_failed", "warning")
 
 
 def send_many_on_commit(messages: Iterable[tuple[int, dict[str, Any]]]) -> None:

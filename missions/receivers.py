@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from celery.signals import task_failure
+from django.core.signals import got_request_exception
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from . import metrics
 from .catalog import catalog_invalidate
 from .live import online_user_ids, send_many_on_commit
 from .models import ActionType, ActiveMission
@@ -57,3 +60,14 @@ def push_new_missions(sender: Any, missions: list[ActiveMission], **kwargs: Any)
     now = timezone.now()
     loaded = missions_by_ids([m.pk for m in missions if m.user_id in online])
     send_many_on_commit([(m.user_id, mission_new_message(m, now=now)) for m in loaded])
+
+
+@receiver(got_request_exception, dispatch_uid="missions.count_request_exception")
+def count_request_exception(sender: Any, **kwargs: Any) -> None:
+    """A request that ended in a 500: the server's fault, whatever the view."""
+    metrics.error_recorded("unhandled_exception", "critical")
+
+
+@task_failure.connect(dispatch_uid="missions.count_task_failure")
+def count_task_failure(sender: Any = None, **kwargs: Any) -> None:
+    metrics.error_recorded("task_failed", "error")
