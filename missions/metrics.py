@@ -23,7 +23,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+
+# `*_created` samples exist only in single-process mode; without them `make run` (one
+# process) and a multiprocess deployment export the same series.
+disable_created_metrics()
 
 # -- the sketch's metrics (server/src/domains/missions/monitoring/mission-metrics.ts) ------
 
