@@ -7,6 +7,7 @@ from typing import Any, cast
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
@@ -16,9 +17,11 @@ from rest_framework.views import APIView
 from rewards.services import mission_claim
 
 from .api_schema import error_responses
+from .cache import player_current_missions
 from .errors import NotFound
 from .models import MissionState, PeriodType
 from .player_selectors import missions_by_ids
+from .receivers import warm_player
 from .representations import (
     BalancesSerializer,
     BonusSerializer,
@@ -74,7 +77,7 @@ class MissionListApi(APIView):
         now = timezone.now()
         user_id = _user_id(request)
         missions_assign_for_user(user_id=user_id, now=now)
-        missions = player_missions(
+        missions = player_current_missions(
             user_id=user_id,
             now=now,
             period_type=filters.validated_data.get("period"),
@@ -120,7 +123,11 @@ class TokenApi(ObtainAuthToken):
         tags=["auth"],
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().post(request, *args, **kwargs)
+        response = super().post(request, *args, **kwargs)
+        token = Token.objects.filter(key=response.data.get("token")).first()
+        if token is not None:
+            warm_player(token.user_id)  # a token login warms the cache as a session login does
+        return response
 
 
 class MissionClaimApi(APIView):

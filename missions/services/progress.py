@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from .. import metrics
+from ..cache import player_cache_bump
 from ..evaluators import EventRecord, MissionRun, ProgressState, evaluator_for
 from ..evaluators.base import ACTIVE, FAILED
 from ..evaluators.matching import value_key
@@ -312,7 +313,14 @@ def _announce(
 
 
 def _record(result: FoldResult, missions: dict[int, ActiveMission]) -> None:
-    """One metrics call per batch, after the commit."""
+    """One metrics call and one cache-version bump per batch, after the commit."""
+    player_cache_bump(
+        user_ids={
+            r.user_id
+            for r in result.runs.values()
+            if r.state_changed or any(p.changed for p in r.progress.values())
+        }
+    )
     updates = dict(result.updates)
     completions = Counter(
         (m.template.category, m.template.type, m.period_type)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
+from missions.cache import player_cache_bump_all
 from missions.models import ActiveMission, MissionState
 
 from .claims import mission_auto_grant
@@ -50,6 +51,9 @@ def missions_expire_abandoned(*, now: datetime) -> int:
     state = 'active', so a mission completed by a late event meanwhile is never expired.
     """
     cutoff = now - timedelta(minutes=int(settings.MISSIONS_LATE_EVENT_GRACE_MINUTES))
-    return ActiveMission.objects.filter(
+    expired = ActiveMission.objects.filter(
         state=MissionState.ACTIVE, period_end__isnull=False, period_end__lte=cutoff
     ).update(state=MissionState.EXPIRED)
+    if expired:
+        player_cache_bump_all()
+    return expired

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from missions import metrics
+from missions.cache import player_cache_bump
 from missions.errors import DomainError, NotFound
 from missions.models import ActiveMission, MissionState, PlayerProfile
 
@@ -91,6 +92,7 @@ def _pay(mission: ActiveMission, *, now: datetime, source: str) -> ClaimResult:
     mission.state = MissionState.CLAIMED
     mission.claimed_at = now
     mission.save(update_fields=["state", "claimed_at"])
+    player_cache_bump(user_ids=[mission.user_id])
     meta = meta_achievements_check(user_id=mission.user_id)
     bonus_dicts = [b.as_dict() for b in bonuses]
     transaction.on_commit(lambda: metrics.claim_recorded(source=str(source), result="granted"))
