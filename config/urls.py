@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from missions.metrics_export import metrics_view
-from missions.views import healthz
+from missions.player.views import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,8 +12,12 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/", include("missions.urls")),
+    path("api/v1/", include("missions.player.api_urls")),
     path("api/v1/", include("rewards.urls")),
     path("api/v1/", include("streaks.urls")),
     path("api/v1/", include("analytics.urls")),
-    path("", include("missions.page_urls")),
+    # The example host platform (examples/forum) and its third-party comments app.
+    path("forum/", include("examples.forum.urls")),
+    path("comments/", include("examples.forum.comment_urls")),
+    path("", include("missions.player.urls")),
 ]

@@ -30,6 +30,7 @@ from ..models import (
     UserBadge,
     UserTitle,
 )
+from ..signals import reward_granted
 
 logger = logging.getLogger(__name__)
 
@@ -192,13 +193,17 @@ def rewards_grant(
                 xp=xp, dgt=dgt, items=qty, badges=len(new_badges), titles=len(new_titles)
             )
         )
-    return GrantResult(
-        entry=entry,
-        created=True,
-        xp=xp,
-        dgt=dgt,
-        level=level,
-        items=items,
-        badges=new_badges,
-        titles=new_titles,
-    )
+        result = GrantResult(
+            entry=entry,
+            created=True,
+            xp=xp,
+            dgt=dgt,
+            level=level,
+            items=items,
+            badges=new_badges,
+            titles=new_titles,
+        )
+        reward_granted.send(
+            sender=LedgerEntry, result=result, user_id=user_id, reason=reason, mission_id=mission_id
+        )
+    return result

@@ -18,7 +18,7 @@ from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import transaction
 
-from . import metrics
+from .. import metrics
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import metrics
+from .. import metrics
 from .live import (
     PRESENCE_REFRESH_SECONDS,
     presence_join,

@@ -4,33 +4,25 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.contrib.auth import authenticate
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rewards.services import mission_claim
-
-from .api_schema import error_responses
-from .cache import player_current_missions
-from .errors import NotFound
-from .models import MissionState, PeriodType
-from .player_selectors import missions_by_ids
-from .receivers import warm_player
-from .representations import (
-    BalancesSerializer,
-    BonusSerializer,
-    MissionSerializer,
-    RewardsSerializer,
-    mission_fields,
-)
-from .selectors import player_missions
-from .services import missions_assign_for_user
+from ..api_schema import error_responses
+from ..cache import player_current_missions
+from ..errors import NotFound
+from ..models import MissionState, PeriodType
+from ..receivers import warm_player
+from ..selectors import leaderboard, player_missions
+from ..services import missions_assign_for_user
+from ..throttles import AuthTokenThrottle
+from .representations import ExactNumberField, MissionSerializer, mission_fields
 
 
 def _user_id(request: Request) -> int:
@@ -107,8 +99,18 @@ class MissionDetailApi(APIView):
         return Response(MissionSerializer(mission_fields(mission, now=now)).data)
 
 
-class TokenApi(ObtainAuthToken):
-    """`POST /api/v1/auth/token` {username, password} → {token} (DRF token auth)."""
+class TokenApi(APIView):
+    """`POST /api/v1/auth/token` {username, password} → {token}."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthTokenThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(
+            max_length=4096, trim_whitespace=False, style={"input_type": "password"}
+        )
 
     @extend_schema_serializer(component_name="AuthToken")
     class OutputSerializer(serializers.Serializer):
@@ -118,53 +120,68 @@ class TokenApi(ObtainAuthToken):
         operation_id="auth_token_create",
         summary="Exchange a username and password for an API token",
         description="Send it as `Authorization: Token <key>`, or as `?token=` to the WebSocket.",
-        request=AuthTokenSerializer,
+        request=InputSerializer,
         responses={200: OutputSerializer, **error_responses(400)},
         tags=["auth"],
     )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        response = super().post(request, *args, **kwargs)
-        token = Token.objects.filter(key=response.data.get("token")).first()
-        if token is not None:
-            warm_player(token.user_id)  # a token login warms the cache as a session login does
-        return response
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        # Django's own request: django-axes marks a locked-out login on it, and its
+        # middleware answers 429.
+        user = authenticate(
+            request._request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        if user is None:
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Unable to log in with provided credentials."]}
+            )
+        token, _ = Token.objects.get_or_create(user=user)
+        warm_player(user.pk)  # a token login warms the cache as a session login does
+        return Response(self.OutputSerializer({"token": token.key}).data)
 
 
-class MissionClaimApi(APIView):
-    @extend_schema_serializer(component_name="ClaimResult")
+class LeaderboardEntrySerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    username = serializers.CharField()
+    score = ExactNumberField()
+
+
+class LeaderboardApi(APIView):
+    @extend_schema_serializer(component_name="Leaderboard")
     class OutputSerializer(serializers.Serializer):
-        mission_id = serializers.IntegerField()
-        source = serializers.CharField(  # type: ignore[assignment]  # the body's key
-            help_text="`claim` here (`auto_grant` in history)."
+        template_key = serializers.CharField()
+        name = serializers.CharField()
+        period_start = serializers.DateTimeField()
+        period_end = serializers.DateTimeField(allow_null=True)
+        entries = LeaderboardEntrySerializer(many=True, help_text="The top `limit` players.")
+        me = LeaderboardEntrySerializer(
+            allow_null=True, help_text="The caller's entry; null while unranked."
         )
-        base_rewards = RewardsSerializer(help_text="The template's rewards.")
-        bonuses = BonusSerializer(
-            many=True, help_text="Each bonus applied: speed, streak, perfect."
+        around = LeaderboardEntrySerializer(
+            many=True, help_text="The caller and up to two players above and below."
         )
-        granted = RewardsSerializer(help_text="What was granted: base rewards × bonuses.")
-        balances = BalancesSerializer(help_text="The caller's balances after the claim.")
-        level = serializers.IntegerField()
-        next_level_xp = serializers.IntegerField(allow_null=True)
-        meta_badges = serializers.ListField(
-            child=serializers.CharField(), help_text="Badges this claim unlocked on the way."
-        )
-        mission = MissionSerializer(help_text="The mission, now claimed.")
+
+    class FilterSerializer(serializers.Serializer):
+        limit = serializers.IntegerField(min_value=1, max_value=100, required=False, default=10)
 
     @extend_schema(
-        operation_id="missions_claim",
-        summary="Claim a completed mission's rewards (exactly once)",
-        description=(
-            "Grants the rewards and every bonus in one transaction, once whatever the "
-            "concurrency. Browsers (session auth) must send the CSRF token as `X-CSRFToken`."
-        ),
-        request=None,
-        responses={200: OutputSerializer, **error_responses(401, 403, 404, 409)},
-        tags=["missions"],
+        operation_id="leaderboards_retrieve",
+        summary="The live ranking of a template's current period, with the caller's rank",
+        parameters=[OpenApiParameter("limit", int, description="Size of the top (1–100).")],
+        responses={200: OutputSerializer, **error_responses(400, 401, 404)},
+        tags=["player"],
     )
-    def post(self, request: Request, mission_id: int) -> Response:
-        now = timezone.now()
-        user_id = _user_id(request)
-        result = mission_claim(mission_id=mission_id, user_id=user_id, now=now)
-        mission = missions_by_ids([mission_id]).get()
-        data = {**result.as_dict(), "mission": mission_fields(mission, now=now)}
-        return Response(self.OutputSerializer(data).data)
+    def get(self, request: Request, template_key: str) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        board = leaderboard(
+            template_key=template_key,
+            now=timezone.now(),
+            limit=filters.validated_data["limit"],
+            around_user_id=_user_id(request),
+        )
+        return Response(self.OutputSerializer(board).data)
