@@ -3,6 +3,7 @@ share one PROMETHEUS_MULTIPROC_DIR, and the in-process recording rules (after th
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -184,3 +185,29 @@ def test_it_counts_a_batch_once_when_it_commits(django_capture_on_commit_callbac
 def test_it_refuses_an_unknown_severity() -> None:
     with pytest.raises(ValueError, match="severity"):
         metrics.error_recorded("x", "panic")
+
+
+@pytest.mark.django_db
+def test_the_rollover_helpers_record_reset_duration_and_beat_runs() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from django.core.management import call_command
+
+    before = samples(metrics_text().decode())
+    with metrics.reset_timer("daily"):
+        pass
+    call_command("assign_missions", "--no-progress", stdout=io.StringIO())
+    due = datetime(2026, 1, 1, tzinfo=UTC)
+    metrics.beat_run_observed("rollover_daily", due_at=due, started_at=due + timedelta(seconds=42))
+    after = samples(metrics_text().decode())
+
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("mission_reset_duration_ms_count", period_type="daily") == 1
+    assert grew("mission_reset_duration_ms_count", period_type="all") == 1  # assign_missions
+    assert grew("mission_beat_lag_seconds_count", task="rollover_daily") == 1
+    assert grew("mission_beat_lag_seconds_sum", task="rollover_daily") == 42
+    assert value(after, "mission_beat_last_run_timestamp_seconds", task="rollover_daily") == (
+        (due + timedelta(seconds=42)).timestamp()
+    )
