@@ -20,6 +20,7 @@ from rewards.levels import xp_for_level
 from rewards.selectors import claim_history, player_wallet
 from streaks.selectors import player_streaks
 
+from ..cache import player_current_missions
 from ..models import ActiveMission
 from ..selectors import mission_counts, player_missions
 from ..services import missions_assign_for_user
@@ -52,7 +53,7 @@ def hub(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     user_id: int = request.user.pk  # type: ignore[assignment]  # login_required: never None
     missions_assign_for_user(user_id=user_id, now=now)
-    missions = list(player_missions(user_id=user_id, now=now))
+    missions = player_current_missions(user_id=user_id, now=now)
     counts = mission_counts(missions)
     filters = [
         (key, label, counts.get(key, 0))

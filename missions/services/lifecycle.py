@@ -31,6 +31,7 @@ from ..models import (
     MissionType,
     PeriodType,
 )
+from ..cache import player_cache_bump_all
 from ..periods import period_for
 from .assignment import missions_assign, missions_assign_all
 
@@ -76,6 +77,8 @@ def missions_close_ended(*, now: datetime) -> CloseReport:
     abandoned = ended.exclude(
         template_id__in=by_type[MissionType.TIMEBOUND] + by_type[MissionType.COMPETITIVE]
     ).update(state=MissionState.EXPIRED)
+    if failed or abandoned:
+        player_cache_bump_all()  # a bulk state change: every cached mission list is old
     return CloseReport(abandoned=abandoned, failed=failed)
 
 
@@ -90,6 +93,8 @@ def missions_fail_timebound(*, now: datetime) -> int:
             state=MissionState.ACTIVE,
             assigned_at__lte=now - limit - _late_grace(),
         ).update(state=MissionState.FAILED)
+    if failed:
+        player_cache_bump_all()
     return failed
 
 

@@ -29,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
+from missions.cache import player_cache_bump
 from missions.models import ActiveMission, MissionProgress, MissionState, MissionType
 
 from ..models import Claim, ClaimSource, CompetitiveStanding
@@ -169,6 +170,7 @@ def _finalize_period(template_id: int, period_start: datetime, now: datetime) ->
             .update(state=MissionState.EXPIRED)
         )
         report.ranked, report.paid = len(entries), len(paid_ids)
+        player_cache_bump(user_ids={m.user_id for m in missions})
     return report
 
 

@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from missions.cache import player_cache_bump
 from missions.models import ActiveMission
 from rewards.models import Badge
 from tests.api.conftest import token_client
@@ -40,6 +41,7 @@ def _complete(user: Any, *keys: str) -> None:
         mission.progress.update(current=F("target"), done_at=now)
         mission.state, mission.completed_at = "completed", now
         mission.save(update_fields=["state", "completed_at"])
+    player_cache_bump(user_ids=[user.pk])  # as every write to a player's missions does
 
 
 def test_it_claims_a_completed_mission_and_grants_its_rewards(
