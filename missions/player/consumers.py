@@ -66,6 +66,7 @@ class MissionConsumer(AsyncJsonWebsocketConsumer):
         if self.user_id is not None:  # accepted: live updates stop here; the hub polls
             await self.close(code=CLOSE_LIVE_UNAVAILABLE)
         # else connect() sees layer_down and refuses the socket
+
     counted = False  # in the open-sockets gauge
 
     async def connect(self) -> None:

@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from config.redis_guard import LayerUnavailable, cache_get_many_or_raise, layer_call
+
 from .. import metrics
 
 logger = logging.getLogger(__name__)

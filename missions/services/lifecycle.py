@@ -23,6 +23,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Q
 
+from .. import metrics
+from ..cache import player_cache_bump_all
 from ..models import (
     ActiveMission,
     LifecycleRun,
@@ -31,7 +33,6 @@ from ..models import (
     MissionType,
     PeriodType,
 )
-from ..cache import player_cache_bump_all
 from ..periods import period_for
 from .assignment import missions_assign, missions_assign_all
 
@@ -154,9 +155,12 @@ def missions_rollover(*, period_type: str, now: datetime) -> dict[str, Any]:
     period = period_for(period_type, now)
     key = f"rollover:{period_type}:{period.start:%Y-%m-%d}"
 
+    metrics.beat_run_observed(f"rollover_{period_type}", due_at=period.start, started_at=now)
+
     def work() -> dict[str, Any]:
-        closed = missions_close_ended(now=now)
-        assigned = missions_assign_all(now=now)
+        with metrics.reset_timer(period_type):
+            closed = missions_close_ended(now=now)
+            assigned = missions_assign_all(now=now)
         logger.info("%s: %s closed, %s missions assigned", key, closed.as_dict(), assigned)
         return {**closed.as_dict(), "assigned": assigned}
 
@@ -203,6 +207,7 @@ def beat_heartbeat(*, now: datetime) -> None:
     from django.core.cache import cache
 
     cache.set(BEAT_HEARTBEAT_KEY, now.isoformat(), timeout=None)
+    metrics.beat_run_observed("heartbeat", due_at=None, started_at=now)
 
 
 def beat_last_run() -> datetime | None:

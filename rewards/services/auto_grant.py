@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from missions.cache import player_cache_bump_all
 from missions.models import ActiveMission, MissionState
 
 from .claims import mission_auto_grant
