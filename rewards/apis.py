@@ -20,6 +20,7 @@ from missions.api_schema import error_responses
 from missions.player.representations import (
     BalancesSerializer,
     BonusSerializer,
+    ExactNumberField,
     MissionSerializer,
     RewardsSerializer,
     mission_fields,
@@ -88,6 +89,14 @@ class HistoryPagination(PageNumberPagination):
     max_page_size = 100
 
 
+class StandingSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    score = ExactNumberField()
+    players = serializers.IntegerField(help_text="How many players were ranked.")
+    tier_rank_to = serializers.IntegerField(allow_null=True)
+    finalized_at = serializers.DateTimeField()
+
+
 class HistoryApi(ListAPIView):
     """Every ledger entry of the caller (a ListAPIView for its pagination and the schema's
     paginated envelope)."""
@@ -117,6 +126,11 @@ class HistoryApi(ListAPIView):
             allow_null=True, help_text="Mission payouts: the base rewards with every bonus."
         )
         meta_badges = serializers.ListField(child=serializers.CharField())
+        standing = StandingSerializer(
+            source="mission.standing",
+            allow_null=True,
+            help_text="Competitive payouts: the final leaderboard entry; null otherwise.",
+        )
 
     class FilterSerializer(serializers.Serializer):
         kind = serializers.CharField(required=False)

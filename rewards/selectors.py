@@ -72,20 +72,22 @@ def player_wallet(*, user_id: int) -> dict[str, Any]:
 def claim_history(*, user_id: int) -> QuerySet[Claim]:
     """The player's payouts, newest first, with the mission and template loaded.
 
-    Each row has mission.template.name, source (claim|auto_grant), base_rewards, bonuses
-    (each {kind, multiplier_xp, multiplier_dgt, detail}), granted and meta_badges.
+    Each row has mission.template.name, source (claim|auto_grant|competitive), base_rewards,
+    bonuses (each {kind, multiplier_xp, multiplier_dgt, detail}), granted and meta_badges;
+    a competitive payout also has mission.standing (the final rank, score, players).
     """
     return (
         Claim.objects.filter(user_id=user_id)
-        .select_related("mission__template")
+        .select_related("mission__template", "mission__standing")
         .order_by("-created_at", "-id")
     )
 
 
-# What a ledger entry is, from its idempotency key (and, for mission payouts, its Claim row).
-# Keys: "mission:<id>" (claims and auto-grants), "meta:<key>:user:<id>" (achievements),
-# "competitive:..." (tier prizes), "streak:..." (streak rewards); anything else is a grant
-# (admin grants, demo starting balances).
+# What a ledger entry is, from its idempotency key and, for mission payouts, its Claim row's
+# source. Keys: "mission:<id>" (claims, auto-grants and competitive tier prizes: Claim.source
+# says which), "meta:<key>:user:<id>" (achievements), "competitive:..." and "streak:..." (tier
+# prizes and streak rewards granted under keys of their own); anything else is a grant (admin
+# grants, demo starting balances).
 HISTORY_KINDS = {
     "claim": "Mission claimed",
     "auto_grant": "Paid automatically",

@@ -3,6 +3,7 @@ from config.settings.api import *  # noqa: F403
 from config.settings.celery import *  # noqa: F403
 from config.settings.database import *  # noqa: F403
 from config.settings.forum import *  # noqa: F403
+from config.settings.metrics import *  # noqa: F403
 from config.settings.missions import *  # noqa: F403
 from config.settings.redis import *  # noqa: F403
 from config.settings.rewards import *  # noqa: F403

@@ -1,6 +1,6 @@
 """Every write of the rewards app goes through a function here (keyword-only, typed)."""
 
-from .auto_grant import missions_expire_abandoned, rewards_auto_grant_unclaimed
+from .auto_grant import rewards_auto_grant_unclaimed
 from .claims import (
     ClaimAllResult,
     ClaimResult,
@@ -8,6 +8,7 @@ from .claims import (
     mission_claim,
     missions_claim_all,
 )
+from .competitive import FinalizeReport, competitive_finalize_due
 from .inventory import inventory_available, inventory_consume
 from .ledger import AlreadyGranted, GrantResult, rewards_grant
 from .meta import meta_achievements_check
@@ -16,6 +17,8 @@ __all__ = [
     "AlreadyGranted",
     "ClaimAllResult",
     "ClaimResult",
+    "FinalizeReport",
+    "competitive_finalize_due",
     "GrantResult",
     "inventory_available",
     "inventory_consume",
@@ -23,7 +26,6 @@ __all__ = [
     "mission_auto_grant",
     "mission_claim",
     "missions_claim_all",
-    "missions_expire_abandoned",
     "rewards_auto_grant_unclaimed",
     "rewards_grant",
 ]
