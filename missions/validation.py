@@ -308,6 +308,13 @@ def _validate_requirements(
         return {}
     if mission_type == MissionType.COMBO and len(requirements) < 2:
         errors.add("requirements", "a combo mission needs at least two requirements")
+    if mission_type == MissionType.COMPETITIVE and len(requirements) != 1:
+        # One score per player: the leaderboard ranks that one requirement's progress.
+        errors.add(
+            "requirements",
+            "a competitive mission has exactly one requirement (its score), "
+            f"got {len(requirements)}",
+        )
     cleaned: dict[str, Any] = {}
     for req_key, req in requirements.items():
         path = f"requirements.{req_key}"
@@ -422,6 +429,15 @@ def _validate_metadata(
         errors.add("metadata.difficulty", "must be one of " + ", ".join(DIFFICULTIES))
     if "icon" in metadata and not isinstance(metadata["icon"], str):
         errors.add("metadata.icon", "must be a string")
+    if "min_remaining_percent" in metadata:
+        # The assignment policy: assigned only while this share of the period remains.
+        _int_field(
+            errors,
+            "metadata.min_remaining_percent",
+            metadata["min_remaining_percent"],
+            minimum=0,
+            maximum=99,
+        )
     if mission_type == MissionType.TIMEBOUND:
         if "time_limit_minutes" not in metadata:
             errors.add("metadata.time_limit_minutes", "is required for timebound missions")
