@@ -6,9 +6,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import path
 
+from .builder.forms import MissionTemplateForm
 from .catalog import FIELD_TYPES
-from .errors import DomainError, TemplateInvalid
+from .errors import DomainError
 from .models import (
     ActionType,
     ActiveMission,
@@ -18,24 +20,7 @@ from .models import (
     PlayerProfile,
     ServiceKey,
 )
-from .validation import ACTION_RE, validate_template
-
-TEMPLATE_JSON_FIELDS = ("requirements", "rewards", "prerequisites", "metadata")
-TEMPLATE_FORM_FIELDS = (
-    "key",
-    "name",
-    "description",
-    "category",
-    "type",
-    "period_type",
-    "weight",
-    "min_level",
-    "max_level",
-    "cooldown_hours",
-    "starts_at",
-    "ends_at",
-    "is_active",
-)
+from .validation import ACTION_RE
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -52,40 +37,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class MissionTemplateForm(forms.ModelForm):
-    """Runs the shared template validator and puts each error on its field."""
-
-    class Meta:
-        model = MissionTemplate
-        fields = [*TEMPLATE_FORM_FIELDS, *TEMPLATE_JSON_FIELDS]
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        data = {
-            name: cleaned.get(name)
-            for name in (*TEMPLATE_FORM_FIELDS, *TEMPLATE_JSON_FIELDS)
-            if name in cleaned
-        }
-        for name in ("starts_at", "ends_at"):
-            if data.get(name) is None:
-                data.pop(name, None)
-        try:
-            valid = validate_template(data)
-        except TemplateInvalid as exc:
-            for path, messages in exc.errors.items():
-                field = path.split(".")[0]
-                target = field if field in self.fields else None
-                for message in messages:
-                    self.add_error(target, f"{path}: {message}" if target != path else message)
-            return cleaned
-        for name in TEMPLATE_JSON_FIELDS:
-            cleaned[name] = valid[name]
-        return cleaned
-
-
 @admin.register(MissionTemplate)
 class MissionTemplateAdmin(admin.ModelAdmin):
+    """The mission builder: structured editors, a live preview, a backtest on recorded events,
+    publishing actions (missions/builder/)."""
+
     form = MissionTemplateForm
+    change_form_template = "admin/missions/missiontemplate/change_form.html"
     list_display = (
         "key",
         "name",
@@ -93,13 +51,54 @@ class MissionTemplateAdmin(admin.ModelAdmin):
         "type",
         "period_type",
         "weight",
-        "min_level",
-        "max_level",
         "is_active",
     )
     list_filter = ("is_active", "period_type", "category", "type")
     search_fields = ("key", "name", "description")
     readonly_fields = ("created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("key", "name", "description", "category", "type", "period_type")}),
+        ("Requirements", {"fields": ("requirements",), "classes": ("builder-requirements",)}),
+        ("Rewards", {"fields": ("rewards",)}),
+        ("Type settings and display", {"fields": ("metadata",)}),
+        (
+            "Who gets it",
+            {
+                "fields": (
+                    "is_active",
+                    "weight",
+                    ("min_level", "max_level"),
+                    "cooldown_hours",
+                    "prerequisites",
+                    ("starts_at", "ends_at"),
+                )
+            },
+        ),
+        (
+            "Raw JSON (power users)",
+            {"fields": ("use_raw_json", "raw_json"), "classes": ("collapse",)},
+        ),
+        ("History", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+
+    def get_urls(self) -> list[Any]:
+        from .builder import views
+
+        wrap = self.admin_site.admin_view
+        return [
+            path("builder/fields/", wrap(views.builder_fields), name="missions_builder_fields"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(
+        self, request: Any, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        from .builder.schemas import TYPE_HELP
+
+        form = context["adminform"].form
+        context["type_help"] = TYPE_HELP.get(form.mission_type() or "", "Pick a mission type.")
+        context["type_help_all"] = {str(k): v for k, v in TYPE_HELP.items()}
+        return super().render_change_form(request, context, *args, **kwargs)
 
     def save_model(self, request: Any, obj: MissionTemplate, form: Any, change: bool) -> None:
         from .services.templates import templates_changed

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "django_prometheus",
+    "django_jsonform",  # the mission builder's structured JSON editors (admin)
     "missions",
     "rewards",
     "streaks",
