@@ -142,7 +142,10 @@ class MissionProgressAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PlayerProfile)
-class PlayerProfileAdmin(admin.ModelAdmin):
+class PlayerProfileAdmin(ReadOnlyAdmin):
+    """The level follows XP (rewards/levels.py): read-only here. The rewards app adds the
+    grant action (rewards/admin.py)."""
+
     list_display = ("user", "level", "created_at")
     search_fields = ("user__username",)
     raw_id_fields = ("user",)
