@@ -9,8 +9,8 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from missions.routing import websocket_urlpatterns  # noqa: E402
-from missions.ws_auth import (  # noqa: E402
+from missions.player.routing import websocket_urlpatterns  # noqa: E402
+from missions.player.ws_auth import (  # noqa: E402
     AllowedHostsBrowserOriginValidator,
     TokenOrSessionAuthMiddlewareStack,
 )

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from missions.views import healthz
+from missions.player.views import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -11,8 +11,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/", include("missions.urls")),
+    path("api/v1/", include("missions.player.api_urls")),
     path("api/v1/", include("rewards.urls")),
     path("api/v1/", include("streaks.urls")),
     path("api/v1/", include("analytics.urls")),
-    path("", include("missions.page_urls")),
+    path("", include("missions.player.urls")),
 ]

@@ -1,4 +1,5 @@
-"""Signal receivers of the missions app (wired in MissionsConfig.ready)."""
+"""Signal receivers of the engine (wired in MissionsConfig.ready); the live pushes are the
+player surface's (missions/player/receivers.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,10 @@ from typing import Any
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from django.utils import timezone
 
 from .catalog import catalog_invalidate
-from .live import online_user_ids, send_many_on_commit
-from .models import ActionType, ActiveMission
-from .player_selectors import missions_by_ids
-from .representations import mission_json
-from .signals import missions_assigned, track_event
+from .models import ActionType
+from .signals import track_event
 
 
 @receiver(track_event, dispatch_uid="missions.track_event")
@@ -33,27 +30,3 @@ def on_track_event(sender: Any, **kwargs: Any) -> None:
 @receiver(post_delete, sender=ActionType, dispatch_uid="missions.catalog_deleted")
 def on_catalog_change(sender: Any, **kwargs: Any) -> None:
     catalog_invalidate()
-
-
-def mission_new_message(mission: ActiveMission, *, now: Any) -> dict[str, Any]:
-    icon = (mission.template.metadata or {}).get("icon") or ""
-    return {
-        "type": "mission:new",
-        "mission": mission_json(mission, now=now),
-        "notification": {
-            "title": "New Mission Available!",
-            "message": mission.template.name,
-            "icon": icon,
-        },
-    }
-
-
-@receiver(missions_assigned, dispatch_uid="missions.push_new_missions")
-def push_new_missions(sender: Any, missions: list[ActiveMission], **kwargs: Any) -> None:
-    """`mission:new` to each mission's own player (never to anyone else)."""
-    online = online_user_ids(m.user_id for m in missions)
-    if not online:
-        return  # a rollover for players who are not looking: nothing to load or send
-    now = timezone.now()
-    loaded = missions_by_ids([m.pk for m in missions if m.user_id in online])
-    send_many_on_commit([(m.user_id, mission_new_message(m, now=now)) for m in loaded])

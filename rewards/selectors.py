@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -109,3 +110,9 @@ def ledger_differences() -> list[str]:
         elif mission_id not in claimed:
             problems.append(f"mission {mission_id}: not claimed but has {g} grants, {c} claims")
     return problems
+
+
+def badge_keys_by_user(*, user_ids: Sequence[int]) -> Iterable[tuple[int, str]]:
+    """(user_id, badge key) for each badge these users hold: assignment's `badges` prerequisite
+    source (registered in RewardsConfig.ready)."""
+    return UserBadge.objects.filter(user_id__in=user_ids).values_list("user_id", "badge__key")

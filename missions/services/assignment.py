@@ -33,6 +33,26 @@ from ..periods import Period, period_for
 from ..signals import missions_assigned
 from .templates import templates_version
 
+# What prerequisites read from the apps above the engine (badges: rewards; the daily streak:
+# streaks). Each app registers its source in its AppConfig.ready, so the engine imports neither.
+# A source takes user ids and returns (user_id, value) pairs.
+PrerequisiteSource = Callable[[Sequence[int]], Iterable[tuple[int, Any]]]
+_prerequisite_sources: dict[str, PrerequisiteSource] = {}
+
+
+def prerequisite_source_register(name: str, source: PrerequisiteSource) -> None:
+    """`badges` → (user_id, badge key) pairs; `daily_streak` → (user_id, current length)."""
+    _prerequisite_sources[name] = source
+
+
+def _prerequisite_source(name: str) -> PrerequisiteSource:
+    try:
+        return _prerequisite_sources[name]
+    except KeyError:
+        raise LookupError(
+            f"no prerequisite source {name!r} registered (its app's AppConfig.ready registers it)"
+        ) from None
+
 
 @dataclass
 class PlayerContext:
@@ -92,9 +112,6 @@ def _active_templates(now: datetime) -> list[MissionTemplate]:
 def _player_contexts(
     user_ids: Sequence[int], templates: Sequence[MissionTemplate], periods: dict[str, Period]
 ) -> dict[int, PlayerContext]:
-    from rewards.models import UserBadge
-    from streaks.models import Streak
-
     contexts = {user_id: PlayerContext() for user_id in user_ids}
     for user_id, level in PlayerProfile.objects.filter(user_id__in=user_ids).values_list(
         "user_id", "level"
@@ -112,14 +129,10 @@ def _player_contexts(
         for user_id, key in rows:
             contexts[user_id].completed_keys.add(key)
     if needs_badges:
-        for user_id, key in UserBadge.objects.filter(user_id__in=user_ids).values_list(
-            "user_id", "badge__key"
-        ):
+        for user_id, key in _prerequisite_source("badges")(user_ids):
             contexts[user_id].badge_keys.add(key)
     if needs_streak:
-        for user_id, current in Streak.objects.filter(
-            user_id__in=user_ids, kind="daily"
-        ).values_list("user_id", "current"):
+        for user_id, current in _prerequisite_source("daily_streak")(user_ids):
             contexts[user_id].daily_streak = current
     cooling = [t for t in templates if t.cooldown_hours and t.period_type in periods]
     if cooling:

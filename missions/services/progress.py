@@ -22,10 +22,9 @@ from django.db.models import Q
 from ..evaluators import EventRecord, MissionRun, ProgressState, evaluator_for
 from ..evaluators.base import ACTIVE, FAILED
 from ..evaluators.matching import value_key
-from ..live import send_many_on_commit
 from ..models import ActiveMission, MissionProgress, MissionTemplate, MissionType, ProgressValue
 from ..selectors import format_number
-from ..signals import mission_completed
+from ..signals import live_messages, mission_completed
 
 logger = logging.getLogger(__name__)
 
@@ -301,7 +300,7 @@ def _announce(
                 },
             )
         )
-    send_many_on_commit(outbox)
+    live_messages.send(sender=ActiveMission, messages=outbox)
     for mission_id in completed:
         transaction.on_commit(_completed_sender(missions[mission_id]))
 

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from missions.live import send_on_commit
 from missions.models import ActiveMission, MissionProgress
+from missions.player.live import send_on_commit
 from missions.selectors import player_missions
 from missions.services import missions_assign
 from tests.browser.conftest import log_in, off_the_loop, screenshot

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 import missions
 from missions.errors import ValidationFailed
-from missions.live import presence_join, user_group
 from missions.models import ActionType, ActiveMission, Event, MissionProgress
+from missions.player.live import presence_join, user_group
 from missions.services.ingest import events_ingest
 from missions.signals import mission_completed, track_event
 from tests.conftest import DEAD_CACHE

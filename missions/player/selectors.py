@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from django.db.models import Prefetch, QuerySet
 
-from .models import ActiveMission, MissionProgress
+from ..models import ActiveMission, MissionProgress
 
 
 def missions_by_ids(mission_ids: Sequence[int]) -> QuerySet[ActiveMission]:

@@ -13,21 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rewards.services import mission_claim
-
-from .api_schema import error_responses
-from .errors import NotFound
-from .models import MissionState, PeriodType
-from .player_selectors import missions_by_ids
-from .representations import (
-    BalancesSerializer,
-    BonusSerializer,
-    MissionSerializer,
-    RewardsSerializer,
-    mission_fields,
-)
-from .selectors import player_missions
-from .services import missions_assign_for_user
+from ..api_schema import error_responses
+from ..errors import NotFound
+from ..models import MissionState, PeriodType
+from ..selectors import leaderboard, player_missions
+from ..services import missions_assign_for_user
+from .representations import ExactNumberField, MissionSerializer, mission_fields
 
 
 def _user_id(request: Request) -> int:
@@ -123,41 +114,45 @@ class TokenApi(ObtainAuthToken):
         return super().post(request, *args, **kwargs)
 
 
-class MissionClaimApi(APIView):
-    @extend_schema_serializer(component_name="ClaimResult")
+class LeaderboardEntrySerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    username = serializers.CharField()
+    score = ExactNumberField()
+
+
+class LeaderboardApi(APIView):
+    @extend_schema_serializer(component_name="Leaderboard")
     class OutputSerializer(serializers.Serializer):
-        mission_id = serializers.IntegerField()
-        source = serializers.CharField(  # type: ignore[assignment]  # the body's key
-            help_text="`claim` here (`auto_grant` in history)."
+        template_key = serializers.CharField()
+        name = serializers.CharField()
+        period_start = serializers.DateTimeField()
+        period_end = serializers.DateTimeField(allow_null=True)
+        entries = LeaderboardEntrySerializer(many=True, help_text="The top `limit` players.")
+        me = LeaderboardEntrySerializer(
+            allow_null=True, help_text="The caller's entry; null while unranked."
         )
-        base_rewards = RewardsSerializer(help_text="The template's rewards.")
-        bonuses = BonusSerializer(
-            many=True, help_text="Each bonus applied: speed, streak, perfect."
+        around = LeaderboardEntrySerializer(
+            many=True, help_text="The caller and up to two players above and below."
         )
-        granted = RewardsSerializer(help_text="What was granted: base rewards × bonuses.")
-        balances = BalancesSerializer(help_text="The caller's balances after the claim.")
-        level = serializers.IntegerField()
-        next_level_xp = serializers.IntegerField(allow_null=True)
-        meta_badges = serializers.ListField(
-            child=serializers.CharField(), help_text="Badges this claim unlocked on the way."
-        )
-        mission = MissionSerializer(help_text="The mission, now claimed.")
+
+    class FilterSerializer(serializers.Serializer):
+        limit = serializers.IntegerField(min_value=1, max_value=100, required=False, default=10)
 
     @extend_schema(
-        operation_id="missions_claim",
-        summary="Claim a completed mission's rewards (exactly once)",
-        description=(
-            "Grants the rewards and every bonus in one transaction, once whatever the "
-            "concurrency. Browsers (session auth) must send the CSRF token as `X-CSRFToken`."
-        ),
-        request=None,
-        responses={200: OutputSerializer, **error_responses(401, 403, 404, 409)},
-        tags=["missions"],
+        operation_id="leaderboards_retrieve",
+        summary="The live ranking of a template's current period, with the caller's rank",
+        parameters=[OpenApiParameter("limit", int, description="Size of the top (1–100).")],
+        responses={200: OutputSerializer, **error_responses(400, 401, 404)},
+        tags=["player"],
     )
-    def post(self, request: Request, mission_id: int) -> Response:
-        now = timezone.now()
-        user_id = _user_id(request)
-        result = mission_claim(mission_id=mission_id, user_id=user_id, now=now)
-        mission = missions_by_ids([mission_id]).get()
-        data = {**result.as_dict(), "mission": mission_fields(mission, now=now)}
-        return Response(self.OutputSerializer(data).data)
+    def get(self, request: Request, template_key: str) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        board = leaderboard(
+            template_key=template_key,
+            now=timezone.now(),
+            limit=filters.validated_data["limit"],
+            around_user_id=_user_id(request),
+        )
+        return Response(self.OutputSerializer(board).data)

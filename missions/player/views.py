@@ -18,11 +18,11 @@ from rewards.levels import xp_for_level
 from rewards.selectors import claim_history, player_wallet
 from streaks.selectors import player_streaks
 
-from .models import ActiveMission
+from ..models import ActiveMission
+from ..selectors import mission_counts, player_missions
+from ..services import missions_assign_for_user
 from .presentation import RING_CIRCUMFERENCE, card_context
 from .representations import mission_fields
-from .selectors import mission_counts, player_missions
-from .services import missions_assign_for_user
 
 HUB_FILTERS = [
     ("all", "All"),

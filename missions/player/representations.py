@@ -8,9 +8,9 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import ActiveMission
-from .periods import next_reset
-from .selectors import mission_percentage, mission_requirements
+from ..models import ActiveMission
+from ..periods import next_reset
+from ..selectors import mission_percentage, mission_requirements
 
 
 @extend_schema_field(

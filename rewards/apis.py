@@ -1,6 +1,6 @@
-"""Player REST API beyond missions: wallet (`me`), streaks, claim history, leaderboards.
+"""Player REST API of the rewards app: wallet (`me`), claims and claim history.
 
-Thin views over the rewards, streaks and missions selectors; one APIView per operation.
+Thin views over the rewards selectors and the claim service; one APIView per operation.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
@@ -16,12 +16,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rewards.selectors import claim_history, player_wallet
-from streaks.selectors import player_streaks
+from missions.api_schema import error_responses
+from missions.player.representations import (
+    BalancesSerializer,
+    BonusSerializer,
+    MissionSerializer,
+    RewardsSerializer,
+    mission_fields,
+)
+from missions.player.selectors import missions_by_ids
 
-from .api_schema import error_responses
-from .representations import BonusSerializer, ExactNumberField, RewardsSerializer
-from .selectors import leaderboard
+from .selectors import claim_history, player_wallet
+from .services import mission_claim
 
 
 def _user_id(request: Request) -> int:
@@ -62,33 +68,6 @@ class MeApi(APIView):
         wallet = player_wallet(user_id=_user_id(request))
         data = {**wallet, "username": request.user.get_username()}
         return Response(self.OutputSerializer(data).data)
-
-
-class StreakSerializer(serializers.Serializer):
-    current = serializers.IntegerField()
-    alive = serializers.BooleanField(help_text="Can still continue today.")
-    best = serializers.IntegerField()
-    last_completed = serializers.DateField(allow_null=True)
-    multiplier = serializers.CharField(help_text="Reward multiplier now (decimal string).")
-    freezes_available = serializers.IntegerField()
-    recent_breaks = serializers.ListField(child=serializers.DictField())
-
-
-class StreaksApi(APIView):
-    @extend_schema_serializer(component_name="Streaks")
-    class OutputSerializer(serializers.Serializer):
-        daily = StreakSerializer()
-        weekly = StreakSerializer()
-
-    @extend_schema(
-        operation_id="streaks_retrieve",
-        summary="The caller's daily and weekly streaks",
-        responses={200: OutputSerializer, **error_responses(401)},
-        tags=["player"],
-    )
-    def get(self, request: Request) -> Response:
-        streaks = player_streaks(user_id=_user_id(request), now=timezone.now())
-        return Response(self.OutputSerializer(streaks).data)
 
 
 class HistoryPagination(PageNumberPagination):
@@ -133,45 +112,41 @@ class HistoryApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class LeaderboardEntrySerializer(serializers.Serializer):
-    rank = serializers.IntegerField()
-    user_id = serializers.IntegerField()
-    username = serializers.CharField()
-    score = ExactNumberField()
-
-
-class LeaderboardApi(APIView):
-    @extend_schema_serializer(component_name="Leaderboard")
+class MissionClaimApi(APIView):
+    @extend_schema_serializer(component_name="ClaimResult")
     class OutputSerializer(serializers.Serializer):
-        template_key = serializers.CharField()
-        name = serializers.CharField()
-        period_start = serializers.DateTimeField()
-        period_end = serializers.DateTimeField(allow_null=True)
-        entries = LeaderboardEntrySerializer(many=True, help_text="The top `limit` players.")
-        me = LeaderboardEntrySerializer(
-            allow_null=True, help_text="The caller's entry; null while unranked."
+        mission_id = serializers.IntegerField()
+        source = serializers.CharField(  # type: ignore[assignment]  # the body's key
+            help_text="`claim` here (`auto_grant` in history)."
         )
-        around = LeaderboardEntrySerializer(
-            many=True, help_text="The caller and up to two players above and below."
+        base_rewards = RewardsSerializer(help_text="The template's rewards.")
+        bonuses = BonusSerializer(
+            many=True, help_text="Each bonus applied: speed, streak, perfect."
         )
-
-    class FilterSerializer(serializers.Serializer):
-        limit = serializers.IntegerField(min_value=1, max_value=100, required=False, default=10)
+        granted = RewardsSerializer(help_text="What was granted: base rewards × bonuses.")
+        balances = BalancesSerializer(help_text="The caller's balances after the claim.")
+        level = serializers.IntegerField()
+        next_level_xp = serializers.IntegerField(allow_null=True)
+        meta_badges = serializers.ListField(
+            child=serializers.CharField(), help_text="Badges this claim unlocked on the way."
+        )
+        mission = MissionSerializer(help_text="The mission, now claimed.")
 
     @extend_schema(
-        operation_id="leaderboards_retrieve",
-        summary="The live ranking of a template's current period, with the caller's rank",
-        parameters=[OpenApiParameter("limit", int, description="Size of the top (1–100).")],
-        responses={200: OutputSerializer, **error_responses(400, 401, 404)},
-        tags=["player"],
+        operation_id="missions_claim",
+        summary="Claim a completed mission's rewards (exactly once)",
+        description=(
+            "Grants the rewards and every bonus in one transaction, once whatever the "
+            "concurrency. Browsers (session auth) must send the CSRF token as `X-CSRFToken`."
+        ),
+        request=None,
+        responses={200: OutputSerializer, **error_responses(401, 403, 404, 409)},
+        tags=["missions"],
     )
-    def get(self, request: Request, template_key: str) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        board = leaderboard(
-            template_key=template_key,
-            now=timezone.now(),
-            limit=filters.validated_data["limit"],
-            around_user_id=_user_id(request),
-        )
-        return Response(self.OutputSerializer(board).data)
+    def post(self, request: Request, mission_id: int) -> Response:
+        now = timezone.now()
+        user_id = _user_id(request)
+        result = mission_claim(mission_id=mission_id, user_id=user_id, now=now)
+        mission = missions_by_ids([mission_id]).get()
+        data = {**result.as_dict(), "mission": mission_fields(mission, now=now)}
+        return Response(self.OutputSerializer(data).data)
