@@ -14,7 +14,7 @@ from typing import Any
 from django.apps import apps
 
 from ..models import MissionTemplate, MissionType
-from ..presentation import ICONS
+from ..player.presentation import ICONS
 from ..validation import DIFFICULTIES, MAX_DGT, MAX_XP, OPS, ORDER_OPS
 
 OP_TITLES = {
