@@ -87,6 +87,7 @@ class MissionTemplateAdmin(admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("builder/fields/", wrap(views.builder_fields), name="missions_builder_fields"),
+            path("builder/preview/", wrap(views.builder_preview), name="missions_builder_preview"),
             *super().get_urls(),
         ]
 

@@ -4,6 +4,7 @@ JSON, and every builder field's bad input comes back on that field."""
 from __future__ import annotations
 
 import copy
+import html
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -295,3 +296,32 @@ def test_the_add_page_renders_the_editors(admin_client: Any) -> None:
     assert "data-django-jsonform" in body
     assert "post:created \\u2014 post_id (int)" in body
     assert "htmx-2.0.11.min.js" in body
+
+
+@pytest.mark.django_db
+def test_the_preview_renders_the_unsaved_draft_with_the_hubs_card_template(
+    admin_client: Any,
+) -> None:
+    data = form_data(SPEC_EXAMPLE, SPEC_EXAMPLE_BUILDER)
+    data["preview_share"] = "100"
+    response = admin_client.post("/admin/missions/missiontemplate/builder/preview/", data)
+    assert response.status_code == 200
+    used = [t.name for t in response.templates]
+    assert "missions/_card.html" in used
+    body = html.unescape(response.content.decode())
+    assert body.count("<iframe") == 2 and "390 px" in body
+    assert "Quality Poster" in body and "+10.5 DGT" in body and "3 / 3" in body
+    assert "Claim rewards!" in body
+    assert not MissionTemplate.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_preview_of_a_broken_draft_still_renders_and_lists_the_problems(
+    admin_client: Any,
+) -> None:
+    data = form_data(SPEC_EXAMPLE, _bad(_set("requirements.0.target", "-1")))
+    response = admin_client.post("/admin/missions/missiontemplate/builder/preview/", data)
+    body = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert "Quality Poster" in body
+    assert "requirements.quality_posts.target" in body
