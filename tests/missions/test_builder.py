@@ -310,7 +310,8 @@ def test_the_preview_renders_the_unsaved_draft_with_the_hubs_card_template(
     assert "missions/_card.html" in used
     body = html.unescape(response.content.decode())
     assert body.count("<iframe") == 2 and "390 px" in body
-    assert "Quality Poster" in body and "+10.5 DGT" in body and "3 / 3" in body
+    assert "Quality Poster" in body and "+10.5 DGT" in body
+    assert '<span class="cur">3</span> / <span class="tgt">3</span>' in body
     assert "Claim rewards!" in body
     assert not MissionTemplate.objects.exists()
 
