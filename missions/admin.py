@@ -88,6 +88,9 @@ class MissionTemplateAdmin(admin.ModelAdmin):
         return [
             path("builder/fields/", wrap(views.builder_fields), name="missions_builder_fields"),
             path("builder/preview/", wrap(views.builder_preview), name="missions_builder_preview"),
+            path(
+                "builder/backtest/", wrap(views.builder_backtest), name="missions_builder_backtest"
+            ),
             *super().get_urls(),
         ]
 
@@ -95,10 +98,11 @@ class MissionTemplateAdmin(admin.ModelAdmin):
         self, request: Any, context: dict[str, Any], *args: Any, **kwargs: Any
     ) -> Any:
         from .builder.schemas import TYPE_HELP
+        from .builder.views import BACKTEST_DAYS
 
         form = context["adminform"].form
         context["type_help"] = TYPE_HELP.get(form.mission_type() or "", "Pick a mission type.")
-        context["type_help_all"] = {str(k): v for k, v in TYPE_HELP.items()}
+        context["backtest_days"] = BACKTEST_DAYS
         return super().render_change_form(request, context, *args, **kwargs)
 
     def save_model(self, request: Any, obj: MissionTemplate, form: Any, change: bool) -> None:

@@ -123,6 +123,7 @@ class MissionTemplateForm(forms.ModelForm):
                 self.fields[name].required = False
         self.catalog = action_catalog()
         self.draft: dict[str, Any] = {}
+        self.valid: dict[str, Any] | None = None  # validate_template's output once clean
         stored = template_as_json(self.instance) if self.instance.pk else {}
         builder = to_builder(stored) if stored else to_builder({"requirements": {}})
         if not self.instance.pk:
@@ -194,6 +195,7 @@ class MissionTemplateForm(forms.ModelForm):
             self._put_errors(errors, raw_mode=raw_mode, builder=builder)
             return cleaned
         assert valid is not None
+        self.valid = valid
         for name, value in valid.items():
             cleaned[name] = value
         return cleaned

@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from ..periods import period_for
 from ..player.presentation import card_context
 from ..selectors import format_number
+from ..services.backtest import template_backtest
 from ..validation import parse_decimal
 from .convert import requirement_keys_in_order
 from .forms import MissionTemplateForm
@@ -144,4 +145,50 @@ def builder_preview(request: HttpRequest) -> HttpResponse:
         request,
         "missions/builder/preview.html",
         {"frame": frame, "problems": problems, "shares": PREVIEW_SHARES, "share": share},
+    )
+
+
+BACKTEST_DAYS = (1, 7, 14, 28, 60, 90)
+
+
+def _int_param(value: Any, default: int | None, low: int, high: int) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return max(low, min(high, number))
+
+
+def builder_backtest(request: HttpRequest) -> HttpResponse:
+    """ "Test mission": the unsaved draft over the recorded events of the last N days, with the
+    production fold; writes nothing."""
+    form = MissionTemplateForm(data=request.POST)
+    days = _int_param(request.POST.get("backtest_days"), 14, 1, 365) or 14
+    sample = _int_param(request.POST.get("backtest_sample") or None, None, 1, 10_000_000)
+    if not form.is_valid() or form.valid is None:
+        return render(
+            request,
+            "missions/builder/backtest.html",
+            {"invalid": True, "days": days},
+        )
+    result = template_backtest(template=form.valid, days=days, now=timezone.now(), sample=sample)
+    peak = max(result.completions_by_day.values(), default=0)
+    most = max(result.not_finished.values(), default=0)
+    return render(
+        request,
+        "missions/builder/backtest.html",
+        {
+            "result": result,
+            "days": days,
+            "sample": sample,
+            "rate": round(result.completion_rate * 100, 1),
+            "by_day": [
+                (day, count, int(count * 100 / peak) if peak else 0)
+                for day, count in result.completions_by_day.items()
+            ],
+            "not_finished": [
+                (label, count, int(count * 100 / most) if most else 0)
+                for label, count in result.not_finished.items()
+            ],
+        },
     )
