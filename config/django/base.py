@@ -1,4 +1,5 @@
 from config.env import BASE_DIR, env, env_bool, env_list
+from config.settings.analytics import *  # noqa: F403
 from config.settings.api import *  # noqa: F403
 from config.settings.celery import *  # noqa: F403
 from config.settings.database import *  # noqa: F403

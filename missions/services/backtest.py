@@ -12,15 +12,18 @@ cooldowns and the weighted draw are not simulated: the figures are for players w
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import statistics
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+from django.db import connection
 
 from ..evaluators import EventRecord, MissionRun, ProgressState
 from ..evaluators.base import ACTIVE, COMPLETED
@@ -163,35 +166,53 @@ def _bucket(percentage: int) -> str:
 
 
 def _events(
-    actions: Iterable[str], start: datetime, end: datetime, users: list[int], sampled: bool
+    template: Mapping[str, Any], start: datetime, end: datetime, users: list[int], sampled: bool
 ) -> Iterable[list[EventRecord]]:
-    rows = Event.objects.filter(
-        action__in=sorted(set(actions)), occurred_at__gte=start, occurred_at__lt=end
-    )
+    """The template's events in log order, CHUNK at a time, through a server-side cursor and
+    without the ORM's per-row objects; `data` is only read when a requirement looks at it."""
+    requirements = template["requirements"].values()
+    actions = sorted({req["action"] for req in requirements})
+    needs_data = any(req.get("where") or req.get("field") for req in requirements)
+    rows = Event.objects.filter(action__in=actions, occurred_at__gte=start, occurred_at__lt=end)
     if sampled:
         rows = rows.filter(user_id__in=users)
+    columns = ["id", "user_id", "action", "occurred_at", "received_at"]
+    if needs_data:
+        columns.append("data")
+    sql, params = rows.order_by("id").values_list(*columns).query.sql_with_params()
     wanted = set(users)
-    query = rows.order_by("id").values_list(
-        "id", "event_id", "user_id", "action", "occurred_at", "received_at", "data"
-    )
-    iterator = query.iterator(chunk_size=CHUNK)
-    while True:
-        chunk = list(itertools.islice(iterator, CHUNK))
-        if not chunk:
-            return
-        yield [
-            EventRecord(
-                seq=seq,
-                event_id=event_id,
-                user_id=user_id,
-                action=action,
-                occurred_at=occurred_at,
-                received_at=received_at,
-                data=data or {},
-            )
-            for seq, event_id, user_id, action, occurred_at, received_at, data in chunk
-            if user_id in wanted
-        ]
+    no_data: Mapping[str, Any] = {}
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while True:
+            chunk = cursor.fetchmany(CHUNK)
+            if not chunk:
+                return
+            batch = []
+            for row in chunk:
+                if row[1] not in wanted:
+                    continue
+                data = row[5] if needs_data else no_data
+                if isinstance(data, str):  # SQLite hands JSON back as text
+                    data = json.loads(data)
+                batch.append(
+                    EventRecord(
+                        seq=row[0],
+                        event_id="",
+                        user_id=row[1],
+                        action=row[2],
+                        occurred_at=_aware(row[3]),
+                        received_at=_aware(row[4]),
+                        data=data or no_data,
+                    )
+                )
+            yield batch
+
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, str):  # SQLite
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _tier_payouts(template: Mapping[str, Any], runs: Iterable[MissionRun]) -> tuple[int, Decimal]:
@@ -240,8 +261,7 @@ def template_backtest(
     runs: dict[tuple[int, datetime], MissionRun] = {}
     ids = itertools.count(1)
     day_period: dict[Any, Period] = {}
-    actions = {req["action"] for req in template["requirements"].values()}
-    for chunk in _events(actions, start, end, users, sampled=sample is not None):
+    for chunk in _events(template, start, end, users, sampled=sample is not None):
         result.events_read += len(chunk)
         touched: dict[int, MissionRun] = {}
         for event in chunk:
