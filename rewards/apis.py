@@ -127,7 +127,6 @@ class HistoryApi(ListAPIView):
         )
         meta_badges = serializers.ListField(child=serializers.CharField())
         standing = StandingSerializer(
-            source="mission.standing",
             allow_null=True,
             help_text="Competitive payouts: the final leaderboard entry; null otherwise.",
         )

@@ -23,7 +23,15 @@ from django.db.models.functions import Coalesce
 from missions.models import ActiveMission, MissionState, PlayerProfile
 
 from .levels import level_progress, next_level_xp
-from .models import Balance, Claim, InventoryItem, LedgerEntry, UserBadge, UserTitle
+from .models import (
+    Balance,
+    Claim,
+    CompetitiveStanding,
+    InventoryItem,
+    LedgerEntry,
+    UserBadge,
+    UserTitle,
+)
 from .services.bonuses import bonus_explanation
 from .services.ledger import dgt_str, to_dgt
 
@@ -128,6 +136,19 @@ def ledger_history(*, user_id: int, kinds: Sequence[str] | None = None) -> Query
     return qs
 
 
+def _standing(standing: CompetitiveStanding | None) -> dict[str, Any] | None:
+    """A competitive payout's final leaderboard entry."""
+    if standing is None:
+        return None
+    return {
+        "rank": standing.rank,
+        "score": standing.score,
+        "players": standing.players,
+        "tier_rank_to": standing.tier_rank_to,
+        "finalized_at": standing.finalized_at,
+    }
+
+
 def history_rows(entries: Iterable[LedgerEntry]) -> list[dict[str, Any]]:
     """Ledger entries as history rows: what, why, how much, and for mission payouts the base
     rewards, each bonus (with its explanation) and what was granted."""
@@ -135,6 +156,10 @@ def history_rows(entries: Iterable[LedgerEntry]) -> list[dict[str, Any]]:
     claims = {
         c.ledger_entry_id: c
         for c in Claim.objects.filter(ledger_entry_id__in=[e.pk for e in entries])
+    }
+    mission_ids = [e.mission_id for e in entries if e.mission_id is not None]
+    standings = {
+        s.mission_id: s for s in CompetitiveStanding.objects.filter(mission_id__in=mission_ids)
     }
     rows = []
     for entry in entries:
@@ -164,6 +189,7 @@ def history_rows(entries: Iterable[LedgerEntry]) -> list[dict[str, Any]]:
                 ],
                 "granted": claim.granted if claim else None,
                 "meta_badges": claim.meta_badges if claim else [],
+                "standing": _standing(standings.get(entry.mission_id or 0)),
             }
         )
     return rows

@@ -134,6 +134,6 @@ def test_the_hub_reads_a_fixed_number_of_queries(
     # the header's balance and level, the period types on offer ("coming up")
     with override_settings(MISSIONS_CACHE=False), django_assert_num_queries(9):
         client.get("/")
-    # the missions from the cache: session, user, streaks, header, coming up
+    # the missions from the cache: the same less the missions and their progress
     with django_assert_num_queries(7):
         client.get("/")

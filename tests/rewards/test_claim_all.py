@@ -74,7 +74,7 @@ def test_each_claimed_bonus_carries_an_explanation_a_player_can_read() -> None:
     ]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_claim_alls_and_single_claims_pay_each_mission_exactly_once() -> None:
     owner = player("owner")
     missions = _completed(owner, 6)
