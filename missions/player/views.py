@@ -139,7 +139,10 @@ def history(request: HttpRequest) -> HttpResponse:
         "missions/history.html",
         {
             "page": page,
-            "rows": history_rows(page.object_list),
+            "rows": [
+                {**row, "period_label": PERIOD_LABELS.get(row["period_type"] or "", "")}
+                for row in history_rows(page.object_list)
+            ],
             "kind": kind,
             "kinds": list(HISTORY_KINDS.items()),
         },
