@@ -102,9 +102,11 @@ def test_history_and_profile_show_a_claim_with_its_rewards(
     Item.objects.get_or_create(key="streak_freeze", defaults={"name": "Streak Freeze"})
     mission_claim(mission_id=mission.pk, user_id=player.pk)
     history = client.get("/history/").content.decode()
-    assert "Forever One" in history and "+50 XP" in history and "+10 DGT" in history
+    # The lone mission of its period, completed: SPEC's perfect bonus (50 XP × 1.25).
+    assert "Forever One" in history and "+62 XP" in history and "+10 DGT" in history
+    assert "×1.25 XP" in history
     profile = client.get("/profile/").content.decode()
-    assert '<div class="stat" id="xp"><small>XP</small><b>50</b>' in profile
+    assert '<div class="stat" id="xp"><small>XP</small><b>62</b>' in profile
     assert '<div class="stat" id="dgt"><small>DGT</small><b>10</b>' in profile
     assert "1× Streak Freeze" in profile
     assert 'id="streak-daily"' in profile
