@@ -20,8 +20,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q
+from django.utils.dateparse import parse_datetime
 
 from ..models import (
     ActiveMission,
@@ -195,14 +197,9 @@ BEAT_HEARTBEAT_KEY = "missions:beat:last_run"
 
 def beat_heartbeat(*, now: datetime) -> None:
     """Record that beat sent (and a worker ran) the heartbeat task: /healthz reads its age."""
-    from django.core.cache import cache
-
     cache.set(BEAT_HEARTBEAT_KEY, now.isoformat(), timeout=None)
 
 
 def beat_last_run() -> datetime | None:
-    from django.core.cache import cache
-    from django.utils.dateparse import parse_datetime
-
     raw = cache.get(BEAT_HEARTBEAT_KEY)
     return parse_datetime(raw) if raw else None
