@@ -52,6 +52,12 @@ SCHEDULE: list[Entry] = [
         description="The 1st, 00:00 UTC.",
     ),
     Entry(
+        "missions: catch up missed rollovers",
+        "missions.rollover_due",
+        every_seconds=SWEEP_SECONDS,
+        description="A rollover that did not finish at 00:00 runs now (skips finished ones).",
+    ),
+    Entry(
         "missions: close ended periods",
         "missions.close_ended",
         every_seconds=SWEEP_SECONDS,

@@ -160,6 +160,16 @@ def missions_rollover(*, period_type: str, now: datetime) -> dict[str, Any]:
     return _run_once(key, "rollover", now, work)
 
 
+def missions_rollover_due(*, now: datetime) -> dict[str, Any]:
+    """Run each period type's rollover unless this period's already finished: a rollover
+    missed at midnight (beat or every worker down, a worker killed mid-run) happens at the
+    next sweep instead of waiting a whole period. Three cheap lookups when all are done."""
+    return {
+        str(period_type): missions_rollover(period_type=period_type, now=now)
+        for period_type in (PeriodType.DAILY, PeriodType.WEEKLY, PeriodType.MONTHLY)
+    }
+
+
 def missions_open_special_windows(*, now: datetime, chunk_size: int = 2000) -> dict[str, Any]:
     """Assign every special template whose window is open now to every eligible player, once
     per window (a player who already visited today gets it now, not after a cache expiry)."""
