@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format typecheck pytest services browser bench clean worker beat up simulate
+.PHONY: run test lint format typecheck pytest services browser bench soak mutate clean worker beat up simulate
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -61,13 +61,25 @@ format: venv
 typecheck: venv
 	$(VENV)/bin/mypy .
 
+# Tests run in a random order (pytest-randomly prints the seed; PYTEST_ARGS="--randomly-seed=N"
+# repeats one) and report branch coverage of the core (the files in pyproject.toml).
 pytest: venv services browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --cov --cov-report=term-missing $(PYTEST_ARGS)
 
 test: venv services browser lint typecheck pytest
 
 bench: venv services
 	$(PY) bench/run.py $(BENCH)
 
+# Load with faults injected (Redis killed and hung, servers SIGKILLed), then an exact tally.
+# Not part of `make test`. Options: make soak SOAK="--minutes 5 --clients 32".
+soak: venv services
+	$(PY) bench/soak.py $(SOAK)
+
+# Mutation testing of the core, one module at a time (docs/testing.md); not part of `make test`.
+# MODULES="claims ledger" picks modules, MUTATE_BUDGET=seconds caps each (default 900).
+mutate: venv services
+	$(PY) tools/mutate.py $(MODULES)
+
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache .mypy_cache .ruff_cache .mutate .coverage

@@ -25,6 +25,8 @@ from django.db import connection
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
+from .. import metrics
+from ..cache import player_cache_bump_all
 from ..models import (
     ActiveMission,
     LifecycleRun,
@@ -78,6 +80,8 @@ def missions_close_ended(*, now: datetime) -> CloseReport:
     abandoned = ended.exclude(
         template_id__in=by_type[MissionType.TIMEBOUND] + by_type[MissionType.COMPETITIVE]
     ).update(state=MissionState.EXPIRED)
+    if failed or abandoned:
+        player_cache_bump_all()  # a bulk state change: every cached mission list is old
     return CloseReport(abandoned=abandoned, failed=failed)
 
 
@@ -92,6 +96,8 @@ def missions_fail_timebound(*, now: datetime) -> int:
             state=MissionState.ACTIVE,
             assigned_at__lte=now - limit - _late_grace(),
         ).update(state=MissionState.FAILED)
+    if failed:
+        player_cache_bump_all()
     return failed
 
 
@@ -152,8 +158,11 @@ def missions_rollover(*, period_type: str, now: datetime) -> dict[str, Any]:
     key = f"rollover:{period_type}:{period.start:%Y-%m-%d}"
 
     def work() -> dict[str, Any]:
-        closed = missions_close_ended(now=now)
-        assigned = missions_assign_all(now=now)
+        # Observed only when the rollover runs: the catch-up sweep's skips are not runs.
+        metrics.beat_run_observed(f"rollover_{period_type}", due_at=period.start, started_at=now)
+        with metrics.reset_timer(period_type):
+            closed = missions_close_ended(now=now)
+            assigned = missions_assign_all(now=now)
         logger.info("%s: %s closed, %s missions assigned", key, closed.as_dict(), assigned)
         return {**closed.as_dict(), "assigned": assigned}
 
@@ -208,6 +217,7 @@ BEAT_HEARTBEAT_KEY = "missions:beat:last_run"
 def beat_heartbeat(*, now: datetime) -> None:
     """Record that beat sent (and a worker ran) the heartbeat task: /healthz reads its age."""
     cache.set(BEAT_HEARTBEAT_KEY, now.isoformat(), timeout=None)
+    metrics.beat_run_observed("heartbeat", due_at=None, started_at=now)
 
 
 def beat_last_run() -> datetime | None:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from ..cache import player_cache_bump
 from ..evaluators import EventRecord, MissionRun
 from ..models import ActiveMission, Event, MissionProgress, MissionType, ProgressValue
 from ..selectors import format_number
@@ -145,6 +146,7 @@ def _fix(mission: ActiveMission, rows: Sequence[MissionProgress], run: MissionRu
         mission.state = run.state
     mission.completed_at = run.completed_at
     mission.save(update_fields=["state", "completed_at"])
+    player_cache_bump(user_ids=[mission.user_id])
     for row in rows:
         progress = run.progress[row.requirement_key]
         row.current, row.done_at, row.reached_at = (

@@ -29,9 +29,11 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
+from missions.cache import player_cache_bump
 from missions.models import ActiveMission, MissionProgress, MissionState, MissionType
 
 from ..models import Claim, ClaimSource, CompetitiveStanding
+from ..signals import leaderboard_finalised
 from .claims import base_rewards
 from .ledger import rewards_grant
 
@@ -169,6 +171,10 @@ def _finalize_period(template_id: int, period_start: datetime, now: datetime) ->
             .update(state=MissionState.EXPIRED)
         )
         report.ranked, report.paid = len(entries), len(paid_ids)
+        player_cache_bump(user_ids={m.user_id for m in missions})
+        leaderboard_finalised.send(
+            sender=CompetitiveStanding, template=template, standings=standings, now=now
+        )
     return report
 
 
