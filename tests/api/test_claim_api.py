@@ -19,14 +19,6 @@ from tests.factories import TemplateFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _perfect_needs_two(settings: Any) -> None:
-    """These claims are of a lone mission; with SPEC.md's default a lone completed mission
-    is perfect (tests/rewards/test_bonuses.py checks that), so the base rewards are
-    checked here with the perfect bonus needing two missions."""
-    settings.REWARDS_PERFECT_MIN_MISSIONS = 2
-
-
 @pytest.fixture
 def poster(db: Any) -> Any:
     Badge.objects.get_or_create(key="wordsmith", defaults={"name": "Wordsmith"})

@@ -278,9 +278,7 @@ def test_lazy_assignment_of_a_timebound_mission_does_not_depend_on_batching() ->
         metadata={"time_limit_minutes": 120},
     )
     batched, single = UserFactory(), UserFactory()
-    # Inside the 120-minute window + the late grace: a later arrival no longer counts for a
-    # timebound mission at all (missions/evaluators/timebound.py), batched or not.
-    arrival = at(3, 2, 0)
+    arrival = at(3, 11, 30)
 
     def stream(user_id: int) -> list[dict[str, Any]]:
         # Tuesday's event is past its day's grace; Wednesday 00:30 is on time.

@@ -28,14 +28,6 @@ def _one_of_each(settings: Any) -> None:
     # Every template of a period type goes to every player: counts are exact.
     settings.MISSIONS_PER_PERIOD = {"daily": 2, "weekly": 2, "monthly": 1}
     settings.MISSIONS_LATE_EVENT_GRACE_MINUTES = 60
-    # Hand out every period's missions whatever remains of it (the tests assign a few
-    # hours before a boundary, inside the default 10 % hold-back of weeks and months).
-    settings.MISSIONS_MIN_REMAINING_PERCENT = {
-        "daily": 0,
-        "weekly": 0,
-        "monthly": 0,
-        "special": 0,
-    }
 
 
 # The templates are assigned 3 h before a boundary: they opt out of the assignment policy
