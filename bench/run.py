@@ -6,7 +6,7 @@ returns {"name", "unit", "value", "baseline", "ratio", ...}. Not part of `make t
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import os
 import subprocess
@@ -53,15 +53,15 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    only = set(sys.argv[1:])
+    args = sys.argv[1:]
+    if "--full" in args:
+        os.environ["BENCH_FULL"] = "1"
+    only = {a for a in args if not a.startswith("--")}
     results = []
     for path in sorted((ROOT / "bench").glob("bench_*.py")):
         if only and path.stem.removeprefix("bench_") not in only:
             continue
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        module = importlib.import_module(f"bench.{path.stem}")
         started = time.perf_counter()
         result = module.run()
         result["seconds_total"] = round(time.perf_counter() - started, 2)
@@ -70,7 +70,12 @@ def main() -> None:
             file=sys.stderr,
         )
         results.append(result)
-    print(json.dumps({"benchmarks": results}, indent=2))
+    summary = {"full": os.environ.get("BENCH_FULL") == "1", "benchmarks": results}
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    name = time.strftime("%Y%m%dT%H%M%S") + ("-" + "-".join(sorted(only)) if only else "")
+    (out / f"{name}.json").write_text(json.dumps(summary, indent=2, default=str))
+    print(json.dumps(summary, indent=2, default=str))
 
 
 if __name__ == "__main__":
