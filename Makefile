@@ -45,7 +45,12 @@ pytest: venv services browser
 
 test: venv services browser lint typecheck pytest
 
-bench: venv services
+$(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install -q -e ".[dev,bench]"
+	touch $@
+
+# Real Postgres + Redis (BENCH_DATABASE_URL / BENCH_REDIS_URL); BENCH="--full" or scenario names.
+bench: venv services $(VENV)/.bench-installed
 	$(PY) bench/run.py $(BENCH)
 
 clean:

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from .api_schema import ErrorSerializer
 from .authentication import IsService, ServiceKeyAuthentication
 from .errors import DomainError, ValidationFailed
+from .parsers import FastJSONParser
 from .services.ingest import events_ingest
 
 # The one error shape of the whole API (one "Error" component in the schema).
@@ -33,6 +34,7 @@ def max_body_bytes() -> int:
 class EventsIngestApi(APIView):
     authentication_classes = [ServiceKeyAuthentication]
     permission_classes = [IsService]
+    parser_classes = [FastJSONParser]
 
     class EventSerializer(serializers.Serializer):
         # Documentation only: each event is validated by the ingestion service, so one bad

@@ -127,9 +127,15 @@ class MissionOutcome:
     progress: dict[str, Decimal]
 
 
-def fold_events(template: MissionTemplate, events: Iterable[EventRecord]) -> list[MissionOutcome]:
+def fold_events(
+    template: MissionTemplate,
+    events: Iterable[EventRecord],
+    *,
+    assigned_at: datetime | None = None,
+) -> list[MissionOutcome]:
     """Fold recorded events into a template as if every player who sent one of its actions
-    had it assigned at the start of each period: the admin backtest's engine. Pure — no
+    had it assigned at the start of each period (or at `assigned_at`, if later; it matters
+    for timebound deadlines and perpetual missions): the admin backtest's engine. Pure — no
     database access, nothing written — so `template` may be unsaved (requirements, metadata,
     type, period_type and, for special templates, starts_at/ends_at are read).
 
@@ -162,7 +168,7 @@ def fold_events(template: MissionTemplate, events: Iterable[EventRecord]) -> lis
                 metadata=template.metadata or {},
                 period_start=period.start,
                 period_end=period.end,
-                assigned_at=period.start,
+                assigned_at=max(period.start, assigned_at or period.start),
                 state=ACTIVE,
                 completed_at=None,
                 progress={
