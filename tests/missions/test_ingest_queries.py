@@ -14,7 +14,10 @@ from tests.factories import UserFactory
 
 from .engine import at, make_template, req
 
-# Measured: 11 (lock, user check, log insert, 3 loads, 3 writes, savepoint pair).
+# Measured: 11 (lock, user check, log insert, 3 loads: the touched missions in one raw join,
+# their templates, the unique values / streak days the batch can meet; 3 writes: progress as
+# deltas, values, state changes; savepoint pair). Unchanged by issue 11: the loads now fetch
+# only the missions the batch's (player, action) pairs touch, not more queries.
 MAX_QUERIES = 12
 
 
