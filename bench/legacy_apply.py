@@ -180,5 +180,5 @@ def progress_apply(*, events: Sequence[EventRecord]) -> FoldResult:
         return FoldResult(runs={})
     result = fold(runs, events)
     _write(runs.values())
-    _announce(runs, result.completed)
+    _announce(runs, missions, result.completed)
     return result

@@ -9,10 +9,12 @@ from django.http import HttpRequest
 
 from .catalog import FIELD_TYPES
 from .errors import DomainError, TemplateInvalid
+from .json_limits import LIMITED_JSON_FORMFIELD
 from .models import (
     ActionType,
     ActiveMission,
     Event,
+    LifecycleRun,
     MissionProgress,
     MissionTemplate,
     PlayerProfile,
@@ -86,6 +88,7 @@ class MissionTemplateForm(forms.ModelForm):
 @admin.register(MissionTemplate)
 class MissionTemplateAdmin(admin.ModelAdmin):
     form = MissionTemplateForm
+    formfield_overrides = LIMITED_JSON_FORMFIELD
     list_display = (
         "key",
         "name",
@@ -189,6 +192,7 @@ class ActionTypeAdmin(admin.ModelAdmin):
     """The action catalog: events are validated against it (saving clears its cache)."""
 
     form = ActionTypeForm
+    formfield_overrides = LIMITED_JSON_FORMFIELD
     list_display = ("action", "description", "fields", "required", "updated_at")
     search_fields = ("action", "description")
 
@@ -246,3 +250,13 @@ class ServiceKeyAdmin(admin.ModelAdmin):
         for key in queryset:
             service_key_revoke(key_id=key.pk)
         messages.success(request, f"Revoked {queryset.count()} key(s).")
+
+
+@admin.register(LifecycleRun)
+class LifecycleRunAdmin(ReadOnlyAdmin):
+    """What the scheduler did: one row per rollover or special window, with its counts. A
+    row without `finished_at` is running, or died (the next scheduled run retries it)."""
+
+    list_display = ("key", "job", "started_at", "finished_at", "result")
+    list_filter = ("job",)
+    search_fields = ("key",)

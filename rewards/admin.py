@@ -1,11 +1,13 @@
 from django.contrib import admin
 
 from missions.admin import ReadOnlyAdmin
+from missions.json_limits import LIMITED_JSON_FORMFIELD
 
 from .models import (
     Badge,
     Balance,
     Claim,
+    CompetitiveStanding,
     InventoryItem,
     Item,
     LedgerEntry,
@@ -38,6 +40,7 @@ class AwardAdmin(admin.ModelAdmin):
 
 @admin.register(MetaAchievement)
 class MetaAchievementAdmin(admin.ModelAdmin):
+    formfield_overrides = LIMITED_JSON_FORMFIELD
     list_display = ("key", "rule", "threshold", "category", "badge", "is_active")
     list_filter = ("rule", "is_active")
     search_fields = ("key", "badge__key")
@@ -64,3 +67,10 @@ class ClaimAdmin(ReadOnlyAdmin):
     list_filter = ("source",)
     search_fields = ("user__username",)
     list_select_related = ("user", "mission")
+
+
+@admin.register(CompetitiveStanding)
+class CompetitiveStandingAdmin(ReadOnlyAdmin):
+    list_display = ("template", "period_start", "rank", "user", "score", "tier_rank_to")
+    list_filter = ("template",)
+    raw_id_fields = ("user", "mission", "template")

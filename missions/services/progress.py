@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -26,15 +26,16 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 
+from .. import metrics
+from ..cache import player_cache_bump
 from ..evaluators import EventRecord, MissionRun, ProgressState, evaluator_for
 from ..evaluators.base import ACTIVE, COMPLETED, FAILED
 from ..evaluators.matching import value_key
 from ..evaluators.streak import period_key
-from ..live import send_many_on_commit
 from ..models import ActiveMission, MissionProgress, MissionTemplate, MissionType, ProgressValue
 from ..periods import period_for
 from ..selectors import format_number
-from ..signals import mission_completed
+from ..signals import live_messages, mission_completed
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ class FoldResult:
     runs: dict[int, MissionRun]
     completed: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+    # (action, mission type) -> events that moved a mission's progress (for the metrics)
+    updates: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 def run_from(
@@ -108,6 +111,8 @@ def fold(runs: dict[int, MissionRun], events: Sequence[EventRecord]) -> FoldResu
     for event in sorted(events, key=lambda e: e.seq):
         for run in index.get((event.user_id, event.action), ()):
             step = evaluator_for(run.mission_type).apply(run, event, late_grace=grace)
+            if step.changed:
+                result.updates[(event.action, str(run.mission_type))] += 1
             if step.completed:
                 result.completed.append(run.mission_id)
             if step.failed:
@@ -550,7 +555,9 @@ def _percentage(progress: ProgressState) -> int:
     return int(min(Decimal(1), progress.current / progress.target) * 100)
 
 
-def _announce(runs: dict[int, MissionRun], completed: list[int]) -> None:
+def _announce(
+    runs: dict[int, MissionRun], missions: dict[int, ActiveMission], completed: list[int]
+) -> None:
     """Live messages and the mission_completed signal, all after the commit."""
     outbox: list[tuple[int, dict[str, Any]]] = []
     for run in runs.values():
@@ -575,10 +582,6 @@ def _announce(runs: dict[int, MissionRun], completed: list[int]) -> None:
                     },
                 )
             )
-    # The receivers (rewards, streaks) get model objects: one query, only for completions.
-    missions = (
-        ActiveMission.objects.select_related("template").in_bulk(completed) if completed else {}
-    )
     for mission_id in completed:
         mission = missions[mission_id]
         outbox.append(
@@ -593,9 +596,29 @@ def _announce(runs: dict[int, MissionRun], completed: list[int]) -> None:
                 },
             )
         )
-    send_many_on_commit(outbox)
+    live_messages.send(sender=ActiveMission, messages=outbox)
     for mission_id in completed:
         transaction.on_commit(_completed_sender(missions[mission_id]))
+
+
+def _record(result: FoldResult, missions: dict[int, ActiveMission]) -> None:
+    """One metrics call and one cache-version bump per batch, after the commit."""
+    player_cache_bump(
+        user_ids={
+            r.user_id
+            for r in result.runs.values()
+            if r.state_changed or any(p.changed for p in r.progress.values())
+        }
+    )
+    updates = dict(result.updates)
+    completions = Counter(
+        (m.template.category, m.template.type, m.period_type)
+        for m in (missions[mission_id] for mission_id in result.completed)
+    )
+    if updates or completions:
+        transaction.on_commit(
+            lambda: metrics.progress_recorded(updates=updates, completions=completions)
+        )
 
 
 def _completed_sender(mission: ActiveMission) -> Callable[[], None]:
@@ -612,6 +635,7 @@ def _completed_sender(mission: ActiveMission) -> Callable[[], None]:
                     mission.pk,
                     exc_info=result,
                 )
+                metrics.error_recorded("receiver_failed", "error")
 
     return send
 
@@ -627,7 +651,15 @@ def progress_apply(*, events: Sequence[EventRecord]) -> FoldResult:
     before = {p.progress_id: p.current for r in runs.values() for p in r.progress.values()}
     result = fold(runs, events)
     result.completed = _write(runs.values(), before)
-    _announce(runs, result.completed)
+    # The receivers (rewards, streaks) and metrics get model objects: one query, only for
+    # completions.
+    missions = (
+        ActiveMission.objects.select_related("template").in_bulk(result.completed)
+        if result.completed
+        else {}
+    )
+    _announce(runs, missions, result.completed)
+    _record(result, missions)
     return result
 
 
