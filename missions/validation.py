@@ -6,6 +6,7 @@ Errors are keyed by the dotted path of the field (`requirements.posts.target`).
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -66,6 +67,13 @@ class _Errors:
 
     def __bool__(self) -> bool:
         return bool(self.by_field)
+
+
+def unknown_action_message(action: str, catalog: Iterable[str]) -> str:
+    """Names the closest catalog actions, so a typo says what was meant."""
+    close = difflib.get_close_matches(action, sorted(catalog), n=3, cutoff=0.5)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    return f"{action!r} is not in the action catalog{hint}"
 
 
 def _is_int(value: Any) -> bool:
@@ -334,7 +342,7 @@ def _validate_requirements(
         if not isinstance(action, str) or not ACTION_RE.match(action):
             errors.add(f"{path}.action", 'is required, e.g. "post:created"')
         elif action not in catalog:
-            errors.add(f"{path}.action", f"{action!r} is not in the action catalog")
+            errors.add(f"{path}.action", unknown_action_message(action, catalog))
         else:
             fields = catalog[action]
         out: dict[str, Any] = {"action": action}

@@ -1,4 +1,5 @@
 from config.env import BASE_DIR, env, env_bool, env_list
+from config.settings.analytics import *  # noqa: F403
 from config.settings.api import *  # noqa: F403
 from config.settings.celery import *  # noqa: F403
 from config.settings.database import *  # noqa: F403
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_prometheus",
     "axes",
+    "django_jsonform",  # the mission builder's structured JSON editors (admin)
     "missions",
     "rewards",
     "streaks",
