@@ -17,16 +17,15 @@ from .engine import at, make_template, req
 # User check, advisory lock, log insert, 3 loads (the touched missions with all their
 # progress rows in one raw join, their templates, the unique values / streak days the batch
 # can meet), 3 writes (progress as deltas, missions, new values), the missions the batch
-# completed as model objects for the receivers (only when some complete, as in every batch
-# here), and the savepoint pair of the batch's transaction (nested in the test's): 12.
-# Issue 11 merged two loads into one join that reads only the missions the batch's
-# (player, action) pairs touch, and loads model objects only for completions.
-QUERIES = 12
+# completed as model objects for the receivers and one read of the webhook endpoints (both
+# only when some complete, as in every batch here), and the savepoint pair of the batch's
+# transaction (nested in the test's): 13. Issue 11 merged two loads into one join that reads
+# only the missions the batch's (player, action) pairs touch, and builds model objects only
+# for completions.
+QUERIES = 13
 # First contact adds lazy assignment for the whole batch: templates, player profiles
-# (insert, read), existing missions, and one insert of missions and progress in a savepoint;
-# and, as this batch completes missions, one read of the webhook endpoints (none configured,
-# so nothing is written): 8.
-FIRST_CONTACT = QUERIES + 8
+# (insert, read), existing missions, and one insert of missions and progress in a savepoint.
+FIRST_CONTACT = QUERIES + 7
 
 
 def templates() -> None:
