@@ -42,7 +42,9 @@ def player_headers(user_ids: list[int]) -> tuple[list[dict[str, str]], list[dict
         tokens.append({"Authorization": f"Token {token.key}"})
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        # The model backend, whatever else is listed first (django-axes' backend has no
+        # get_user).
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         cookies.append({"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"})
