@@ -80,7 +80,7 @@ def summarize(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rows.append(_row("p99 ms per 1,000-event batch at half the peak", half, 250,
                          higher=False))  # fmt: skip
         rows.append(_row("sketch: increments lost, 8 threads on 20 players (%)",
-                         r["sketch_8_threads_20_hot_players"]["lost_pct"], 0,
+                         r["sketch_8_threads_20_hot_players"]["lost_pct"], None,
                          higher=False))  # fmt: skip
     if "http" in by:
         r = by["http"]
