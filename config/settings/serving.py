@@ -3,7 +3,7 @@
 
 from datetime import timedelta
 
-from config.env import env, env_int
+from config.env import env, env_int, env_list
 from config.settings.missions import MISSIONS_MAX_BATCH, MISSIONS_MAX_EVENT_DATA_BYTES
 
 # /healthz answers within this many seconds, 503 when a check has not answered by then.
@@ -39,3 +39,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.middleware.login_lockout_response"
+
+# /metrics answers requests from these addresses or networks (the connecting address:
+# behind a proxy, the proxy's), or anyone with `Authorization: Bearer <METRICS_BEARER_TOKEN>`
+# when that is set.
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", ["127.0.0.1/32", "::1/128"])
+METRICS_BEARER_TOKEN = env("METRICS_BEARER_TOKEN", "")
