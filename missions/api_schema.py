@@ -57,3 +57,19 @@ class ServiceKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "A service key from `manage.py create_service_key NAME` or the admin.",
         }
+
+
+class PlayerTokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Documents `Authorization: Token <key>` (django-rest-knox, hashed and expiring)."""
+
+    target_class = "missions.token_auth.PlayerTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>` from POST /api/v1/auth/token; it expires after "
+            "API_TOKEN_TTL_HOURS (default 30 days).",
+        }

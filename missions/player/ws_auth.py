@@ -1,4 +1,4 @@
-"""WebSocket auth: the session cookie (AuthMiddleware) or `?token=<DRF token>`."""
+"""WebSocket auth: the session cookie (AuthMiddleware) or `?token=<API token>` (knox)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,12 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import split_domain_port, validate_host
 
+from ..token_auth import user_for_token
+
 
 @database_sync_to_async
 def _user_for_token(key: str) -> Any:
-    from rest_framework.authtoken.models import Token
-
-    try:
-        token = Token.objects.select_related("user").get(key=key)
-    except Token.DoesNotExist:
-        return AnonymousUser()
-    return token.user if token.user.is_active else AnonymousUser()
+    return user_for_token(key) or AnonymousUser()
 
 
 class TokenAuthMiddleware:
