@@ -9,7 +9,8 @@ import ipaddress
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-from django_prometheus.exports import ExportToDjangoView
+
+from missions.metrics_export import metrics_view
 
 
 def _address_allowed(address: str) -> bool:
@@ -36,7 +37,7 @@ def _token_allowed(request: HttpRequest) -> bool:
 @never_cache
 def metrics(request: HttpRequest) -> HttpResponse:
     if _token_allowed(request) or _address_allowed(request.META.get("REMOTE_ADDR", "")):
-        return ExportToDjangoView(request)
+        return metrics_view(request)
     return JsonResponse(
         {
             "error": "permission_denied",

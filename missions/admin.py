@@ -14,6 +14,7 @@ from .models import (
     ActionType,
     ActiveMission,
     Event,
+    LifecycleRun,
     MissionProgress,
     MissionTemplate,
     PlayerProfile,
@@ -249,3 +250,13 @@ class ServiceKeyAdmin(admin.ModelAdmin):
         for key in queryset:
             service_key_revoke(key_id=key.pk)
         messages.success(request, f"Revoked {queryset.count()} key(s).")
+
+
+@admin.register(LifecycleRun)
+class LifecycleRunAdmin(ReadOnlyAdmin):
+    """What the scheduler did: one row per rollover or special window, with its counts. A
+    row without `finished_at` is running, or died (the next scheduled run retries it)."""
+
+    list_display = ("key", "job", "started_at", "finished_at", "result")
+    list_filter = ("job",)
+    search_fields = ("key",)

@@ -29,6 +29,16 @@ _ERRORS: dict[int, tuple[str, str, str]] = {
     403: ("permission_denied", "CSRF Failed: CSRF token missing.", "Forbidden"),
     404: ("not_found", "No mission 123 for this player.", "Not found (or not yours)"),
     409: ("already_claimed", "mission 123: already claimed", "Conflict"),
+    413: (
+        "too_large",
+        "the body is 2000000 bytes; the limit for this endpoint is 1048576",
+        "Body over the endpoint's limit",
+    ),
+    429: (
+        "throttled",
+        "Request was throttled. Expected available in 12 seconds.",
+        "Too many requests (throttle or failed-login lockout); see Retry-After",
+    ),
 }
 
 

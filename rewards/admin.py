@@ -7,6 +7,7 @@ from .models import (
     Badge,
     Balance,
     Claim,
+    CompetitiveStanding,
     InventoryItem,
     Item,
     LedgerEntry,
@@ -66,3 +67,10 @@ class ClaimAdmin(ReadOnlyAdmin):
     list_filter = ("source",)
     search_fields = ("user__username",)
     list_select_related = ("user", "mission")
+
+
+@admin.register(CompetitiveStanding)
+class CompetitiveStandingAdmin(ReadOnlyAdmin):
+    list_display = ("template", "period_start", "rank", "user", "score", "tier_rank_to")
+    list_filter = ("template",)
+    raw_id_fields = ("user", "mission", "template")

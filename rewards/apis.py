@@ -20,6 +20,7 @@ from missions.api_schema import error_responses
 from missions.player.representations import (
     BalancesSerializer,
     BonusSerializer,
+    ExactNumberField,
     MissionSerializer,
     RewardsSerializer,
     mission_fields,
@@ -77,6 +78,14 @@ class HistoryPagination(PageNumberPagination):
     max_page_size = 100
 
 
+class StandingSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    score = ExactNumberField()
+    players = serializers.IntegerField(help_text="How many players were ranked.")
+    tier_rank_to = serializers.IntegerField(allow_null=True)
+    finalized_at = serializers.DateTimeField()
+
+
 class HistoryApi(ListAPIView):
     """A ListAPIView only for its pagination (and the schema's paginated envelope)."""
 
@@ -89,13 +98,19 @@ class HistoryApi(ListAPIView):
         period_type = serializers.CharField(source="mission.period_type")
         period_start = serializers.DateTimeField(source="mission.period_start")
         source = serializers.CharField(  # type: ignore[assignment]  # the body's key
-            help_text="claim, or auto_grant after the grace time."
+            help_text="claim, auto_grant after the grace time, or competitive (a tier paid "
+            "at period end)."
         )
         claimed_at = serializers.DateTimeField(source="created_at")
         base_rewards = RewardsSerializer()
         bonuses = BonusSerializer(many=True)
         granted = RewardsSerializer(help_text="The base rewards with every bonus applied.")
         meta_badges = serializers.ListField(child=serializers.CharField())
+        standing = StandingSerializer(
+            source="mission.standing",
+            allow_null=True,
+            help_text="Competitive payouts: the final leaderboard entry; null otherwise.",
+        )
 
     pagination_class = HistoryPagination
     serializer_class = OutputSerializer
@@ -143,7 +158,7 @@ class MissionClaimApi(APIView):
             "concurrency. Browsers (session auth) must send the CSRF token as `X-CSRFToken`."
         ),
         request=None,
-        responses={200: OutputSerializer, **error_responses(401, 403, 404, 409)},
+        responses={200: OutputSerializer, **error_responses(401, 403, 404, 409, 429)},
         tags=["missions"],
     )
     def post(self, request: Request, mission_id: int) -> Response:

@@ -53,12 +53,13 @@ def player_wallet(*, user_id: int) -> dict[str, Any]:
 def claim_history(*, user_id: int) -> QuerySet[Claim]:
     """The player's payouts, newest first, with the mission and template loaded.
 
-    Each row has mission.template.name, source (claim|auto_grant), base_rewards, bonuses
-    (each {kind, multiplier_xp, multiplier_dgt, detail}), granted and meta_badges.
+    Each row has mission.template.name, source (claim|auto_grant|competitive), base_rewards,
+    bonuses (each {kind, multiplier_xp, multiplier_dgt, detail}), granted and meta_badges;
+    a competitive payout also has mission.standing (the final rank, score, players).
     """
     return (
         Claim.objects.filter(user_id=user_id)
-        .select_related("mission__template")
+        .select_related("mission__template", "mission__standing")
         .order_by("-created_at", "-id")
     )
 

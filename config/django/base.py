@@ -2,10 +2,13 @@ from config.env import BASE_DIR, env, env_bool, env_list
 from config.settings.api import *  # noqa: F403
 from config.settings.celery import *  # noqa: F403
 from config.settings.database import *  # noqa: F403
+from config.settings.forum import *  # noqa: F403
+from config.settings.metrics import *  # noqa: F403
 from config.settings.missions import *  # noqa: F403
 from config.settings.redis import *  # noqa: F403
 from config.settings.rewards import *  # noqa: F403
 from config.settings.serving import *  # noqa: F403
+from config.settings.webhooks import *  # noqa: F403
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", "dev-insecure-key-change-me-in-production-0123456789")
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -35,6 +38,12 @@ INSTALLED_APPS = [
     "rewards",
     "streaks",
     "analytics",
+    "missions.webhooks",
+    # The example host platform and the third-party comments app it is built on.
+    "django.contrib.sites",
+    "django_comments_xtd",
+    "django_comments",
+    "examples.forum",
 ]
 
 MIDDLEWARE = [

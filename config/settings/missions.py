@@ -14,9 +14,13 @@ MISSIONS_CLAIM_GRACE_HOURS = env_int("MISSIONS_CLAIM_GRACE_HOURS", 24)
 MISSIONS_AUTO_GRANT_UNCLAIMED = env_bool("MISSIONS_AUTO_GRANT_UNCLAIMED", True)
 # An event may arrive this long after its period ended and still count.
 MISSIONS_LATE_EVENT_GRACE_MINUTES = env_int("MISSIONS_LATE_EVENT_GRACE_MINUTES", 60)
+# Two-level cache (missions/cache.py) of each player's current missions for the hub and API.
+MISSIONS_CACHE = env_bool("MISSIONS_CACHE", True)
 MISSIONS_MAX_BATCH = 1000
 MISSIONS_MAX_EVENT_DATA_BYTES = 16 * 1024
 # Template JSON limits (the shared validator: admin, API, load_templates): metadata size and
 # the number of values an `in` condition may list.
 MISSIONS_MAX_TEMPLATE_METADATA_BYTES = env_int("MISSIONS_MAX_TEMPLATE_METADATA_BYTES", 16 * 1024)
 MISSIONS_MAX_IN_VALUES = env_int("MISSIONS_MAX_IN_VALUES", 100)
+# While its socket is down, the hub polls GET /api/v1/missions this often (seconds).
+MISSIONS_HUB_POLL_SECONDS = env_int("MISSIONS_HUB_POLL_SECONDS", 5)

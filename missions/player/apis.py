@@ -15,8 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..api_schema import error_responses
+from ..cache import player_current_missions
 from ..errors import NotFound
 from ..models import MissionState, PeriodType
+from ..receivers import warm_player
 from ..selectors import leaderboard, player_missions
 from ..services import missions_assign_for_user
 from ..throttles import AuthTokenThrottle
@@ -67,7 +69,7 @@ class MissionListApi(APIView):
         now = timezone.now()
         user_id = _user_id(request)
         missions_assign_for_user(user_id=user_id, now=now)
-        missions = player_missions(
+        missions = player_current_missions(
             user_id=user_id,
             now=now,
             period_type=filters.validated_data.get("period"),
@@ -122,7 +124,7 @@ class TokenApi(APIView):
             "token each call; it expires after API_TOKEN_TTL_HOURS (default 30 days)."
         ),
         request=InputSerializer,
-        responses={200: OutputSerializer, **error_responses(400)},
+        responses={200: OutputSerializer, **error_responses(400, 413, 429)},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
@@ -142,6 +144,7 @@ class TokenApi(APIView):
         # A new token each time: only its hash is stored, so an old one cannot be shown again.
         AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
         _, token = AuthToken.objects.create(user=user)
+        warm_player(user.pk)  # a token login warms the cache as a session login does
         return Response(self.OutputSerializer({"token": token}).data)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from rewards.levels import xp_for_level
 from rewards.selectors import claim_history, player_wallet
 from streaks.selectors import player_streaks
 
+from ..cache import player_current_missions
 from ..models import ActiveMission
 from ..selectors import mission_counts, player_missions
 from ..services import missions_assign_for_user
@@ -52,7 +53,7 @@ def hub(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     user_id: int = request.user.pk  # type: ignore[assignment]  # login_required: never None
     missions_assign_for_user(user_id=user_id, now=now)
-    missions = list(player_missions(user_id=user_id, now=now))
+    missions = player_current_missions(user_id=user_id, now=now)
     counts = mission_counts(missions)
     filters = [
         (key, label, counts.get(key, 0))
@@ -68,6 +69,7 @@ def hub(request: HttpRequest) -> HttpResponse:
             "counts": counts,
             "filters": filters,
             "ring_circumference": RING_CIRCUMFERENCE,
+            "poll_seconds": settings.MISSIONS_HUB_POLL_SECONDS,
         },
     )
 
@@ -136,15 +138,22 @@ def _check_cache() -> str:
 # connection and never answers cannot hold the probe: it answers when the deadline passes.
 # A hung check keeps its worker until its own connect timeout; later probes queue behind it
 # and still answer on time.
-_CHECKS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="healthz")
+_CHECKS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="healthz")
 
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Database and cache, each answered within HEALTHZ_TIMEOUT_SECONDS (503 otherwise)."""
+    """Database, cache and channel layer, each answered within HEALTHZ_TIMEOUT_SECONDS (503
+    otherwise), and the age of beat's heartbeat (stale: "degraded", still 200)."""
     deadline = settings.HEALTHZ_TIMEOUT_SECONDS
-    futures = {"database": _CHECKS.submit(_check_database), "cache": _CHECKS.submit(_check_cache)}
-    wait(futures.values(), timeout=deadline)
+    futures = {
+        "database": _CHECKS.submit(_check_database),
+        "cache": _CHECKS.submit(_check_cache),
+        "channel_layer": _CHECKS.submit(_channel_layer_check),
+    }
+    beat_future = _CHECKS.submit(_beat_check)
+    pending: list[Future[Any]] = [*futures.values(), beat_future]
+    wait(pending, timeout=deadline)
     checks: dict[str, str] = {}
     for name, future in futures.items():
         if not future.done():
@@ -154,7 +163,54 @@ def healthz(request: HttpRequest) -> JsonResponse:
         else:
             checks[name] = future.result()
     healthy = all(value == "ok" for value in checks.values())
+    beat = (
+        beat_future.result()
+        if beat_future.done()
+        else {"status": "unknown: no answer", "last_run": None, "age_seconds": None}
+    )
+    status = "ok" if healthy else "unhealthy"
+    if healthy and beat["status"] != "ok" and settings.OPS_EXPECT_BEAT:
+        status = "degraded"  # serving works; the lifecycle is late (docs/operations.md)
     return JsonResponse(
-        {"status": "ok" if healthy else "unhealthy", "checks": checks},
+        {"status": status, "checks": checks, "beat": beat},
         status=200 if healthy else 503,
     )
+
+
+def _channel_layer_check() -> str:
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    try:
+        layer = get_channel_layer()
+        if layer is None:
+            return "error: not configured"
+        # A group nobody is in: a round trip to the layer's backend that delivers nothing.
+        async_to_sync(layer.group_send)("healthz", {"type": "healthz.ping"})
+        return "ok"
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"
+
+
+def _beat_check() -> dict[str, Any]:
+    """The age of beat's last heartbeat (ops: beat heartbeat): stale past
+    OPS_BEAT_STALE_SECONDS means rollovers, closes and payouts are late."""
+    from missions.services.lifecycle import beat_last_run
+
+    try:
+        last = beat_last_run()
+    except Exception as exc:
+        return {
+            "status": f"unknown: {exc.__class__.__name__}",
+            "last_run": None,
+            "age_seconds": None,
+        }
+    if last is None:
+        return {"status": "never", "last_run": None, "age_seconds": None}
+    age = int((timezone.now() - last).total_seconds())
+    stale = age > int(settings.OPS_BEAT_STALE_SECONDS)
+    return {
+        "status": "stale" if stale else "ok",
+        "last_run": last.isoformat(),
+        "age_seconds": age,
+    }

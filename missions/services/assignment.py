@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
 
+from ..cache import player_cache_bump
 from ..models import (
     DRAWN_PERIOD_TYPES,
     ActiveMission,
@@ -237,6 +238,7 @@ def missions_assign(
         transaction.on_commit(
             lambda: missions_assigned.send(sender=ActiveMission, missions=created)
         )
+        player_cache_bump(user_ids={m.user_id for m in created})
     return created
 
 

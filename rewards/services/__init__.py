@@ -1,7 +1,8 @@
 """Every write of the rewards app goes through a function here (keyword-only, typed)."""
 
-from .auto_grant import missions_expire_abandoned, rewards_auto_grant_unclaimed
+from .auto_grant import rewards_auto_grant_unclaimed
 from .claims import ClaimResult, mission_auto_grant, mission_claim
+from .competitive import FinalizeReport, competitive_finalize_due
 from .inventory import inventory_available, inventory_consume
 from .ledger import AlreadyGranted, GrantResult, rewards_grant
 from .meta import meta_achievements_check
@@ -9,13 +10,14 @@ from .meta import meta_achievements_check
 __all__ = [
     "AlreadyGranted",
     "ClaimResult",
+    "FinalizeReport",
+    "competitive_finalize_due",
     "GrantResult",
     "inventory_available",
     "inventory_consume",
     "meta_achievements_check",
     "mission_auto_grant",
     "mission_claim",
-    "missions_expire_abandoned",
     "rewards_auto_grant_unclaimed",
     "rewards_grant",
 ]

@@ -16,7 +16,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from missions.errors import NotFound
+from missions import metrics
+from missions.cache import player_cache_bump
+from missions.errors import DomainError, NotFound
 from missions.models import ActiveMission, MissionState, PlayerProfile
 
 from ..errors import AlreadyClaimed, ClaimExpired, NotComplete
@@ -90,8 +92,10 @@ def _pay(mission: ActiveMission, *, now: datetime, source: str) -> ClaimResult:
     mission.state = MissionState.CLAIMED
     mission.claimed_at = now
     mission.save(update_fields=["state", "claimed_at"])
+    player_cache_bump(user_ids=[mission.user_id])
     meta = meta_achievements_check(user_id=mission.user_id)
     bonus_dicts = [b.as_dict() for b in bonuses]
+    transaction.on_commit(lambda: metrics.claim_recorded(source=str(source), result="granted"))
     Claim.objects.create(
         mission=mission,
         user_id=mission.user_id,
@@ -137,6 +141,14 @@ def mission_claim(*, mission_id: int, user_id: int, now: datetime | None = None)
     Conflict subclasses: AlreadyClaimed, NotComplete, ClaimExpired (past the grace time).
     """
     now = now or timezone.now()
+    try:
+        return _claim(mission_id=mission_id, user_id=user_id, now=now)
+    except DomainError as exc:
+        metrics.claim_recorded(source=str(ClaimSource.CLAIM), result=exc.code)
+        raise
+
+
+def _claim(*, mission_id: int, user_id: int, now: datetime) -> ClaimResult:
     with transaction.atomic():
         mission = _locked_mission(mission_id, user_id)
         if mission is None:

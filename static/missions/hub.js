@@ -269,9 +269,16 @@
   setInterval(tick, 30000);
 
   // ---- the socket: reconnect with exponential back-off, resync after a gap ----------------
+  // While the socket is down (server restarting, or closed with 4503: live updates are
+  // unavailable because Redis is), the hub polls GET /api/v1/missions every POLL_MS and
+  // applies what changed; once a socket opens again it stops polling and resyncs.
+  var POLL_MS = (parseFloat(hub.dataset.pollSeconds) || 5) * 1000;
+  var CLOSE_LIVE_UNAVAILABLE = 4503;
   var attempts = 0;
   var everConnected = false;
   var socket = null;
+  var pollTimer = null;
+  var polls = 0;
 
   function setStatus(state, text) {
     statusEl.dataset.state = state;
@@ -292,12 +299,77 @@
       }).catch(function () { /* try again on the next reconnect */ });
   }
 
+  // One mission of GET /api/v1/missions against its card: the same handlers as the socket's
+  // messages, so a polled change looks like a pushed one.
+  function applyPolled(mission) {
+    var card = cardFor(mission.id);
+    if (!card) {
+      onNew({ mission: { id: mission.id }, notification: { title: "New mission", message: mission.name } });
+      return;
+    }
+    if (card.dataset.status !== mission.status) {
+      if (mission.status === "completed") {
+        onComplete({ missionId: mission.id, name: mission.name });
+      } else {
+        refreshCard(mission.id).catch(function () { /* next poll */ });
+      }
+      return;
+    }
+    Object.keys(mission.requirements || {}).forEach(function (key) {
+      var req = mission.requirements[key];
+      var row = card.querySelector('[data-requirement="' + CSS.escape(key) + '"]');
+      if (row && row.querySelector(".cur").textContent !== String(req.current)) {
+        onProgress({ missionId: mission.id, requirement: key, current: req.current, target: req.target });
+      }
+    });
+  }
+
+  function poll() {
+    pollTimer = null;
+    fetch("/api/v1/missions", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      }).then(function (missions) {
+        if (!pollTimer && socketOpen()) return; // the socket came back meanwhile
+        var seen = {};
+        missions.forEach(function (mission) {
+          seen[String(mission.id)] = true;
+          applyPolled(mission);
+        });
+        grid.querySelectorAll(".card").forEach(function (card) {
+          if (!seen[card.dataset.missionId]) card.remove();
+        });
+        recount();
+        polls += 1;
+        hub.dataset.polls = String(polls);
+      }).catch(function () { /* the server is down too: try again next time */ })
+      .then(function () {
+        if (!socketOpen()) pollTimer = setTimeout(poll, POLL_MS);
+      });
+  }
+
+  function socketOpen() {
+    return socket !== null && socket.readyState === WebSocket.OPEN;
+  }
+
+  function startPolling() {
+    if (pollTimer === null) pollTimer = setTimeout(poll, 0);
+  }
+
+  function stopPolling() {
+    if (pollTimer !== null) clearTimeout(pollTimer);
+    pollTimer = null;
+  }
+
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    setStatus("connecting", everConnected ? "Reconnecting…" : "Connecting…");
+    if (pollTimer === null) setStatus("connecting", everConnected ? "Reconnecting…" : "Connecting…");
     socket = new WebSocket(scheme + window.location.host + "/ws/missions/");
     socket.onopen = function () {
-      if (everConnected) resync();
+      var wasPolling = pollTimer !== null || polls > 0;
+      stopPolling();
+      if (everConnected || wasPolling) resync();
       everConnected = true;
       attempts = 0;
       setStatus("live", "● Live");
@@ -309,18 +381,25 @@
       else if (msg.type === "mission:complete") onComplete(msg);
       else if (msg.type === "mission:new") onNew(msg);
     };
-    socket.onclose = function () {
+    socket.onclose = function (event) {
       // 1 s, 2 s, 4 s … capped at 30 s, with jitter so a restarted server is not stampeded.
       var delay = Math.min(30000, 1000 * Math.pow(2, attempts)) * (0.5 + Math.random() / 2);
       attempts += 1;
-      setStatus("offline", "Offline, retrying in " + Math.ceil(delay / 1000) + " s");
+      startPolling();
+      if (event.code === CLOSE_LIVE_UNAVAILABLE) {
+        setStatus("paused", "Live updates paused, checking every " + POLL_MS / 1000 + " s");
+      } else {
+        setStatus("offline", "Offline, checking every " + POLL_MS / 1000 + " s");
+      }
+      hub.dataset.lastClose = String(event.code);
       setTimeout(connect, delay);
     };
   }
 
   window.missionHub = {
     socket: function () { return socket; },
-    resync: resync
+    resync: resync,
+    poll: poll
   };
   recount();
   connect();

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from missions.models import ActiveMission, MissionProgress
@@ -102,9 +102,11 @@ def test_history_and_profile_show_a_claim_with_its_rewards(
     Item.objects.get_or_create(key="streak_freeze", defaults={"name": "Streak Freeze"})
     mission_claim(mission_id=mission.pk, user_id=player.pk)
     history = client.get("/history/").content.decode()
-    assert "Forever One" in history and "+50 XP" in history and "+10 DGT" in history
+    # The lone mission of its period, completed: SPEC's perfect bonus (50 XP × 1.25).
+    assert "Forever One" in history and "+62 XP" in history and "+10 DGT" in history
+    assert "×1.25 XP" in history
     profile = client.get("/profile/").content.decode()
-    assert '<div class="stat" id="xp"><small>XP</small><b>50</b>' in profile
+    assert '<div class="stat" id="xp"><small>XP</small><b>62</b>' in profile
     assert '<div class="stat" id="dgt"><small>DGT</small><b>10</b>' in profile
     assert "1× Streak Freeze" in profile
     assert 'id="streak-daily"' in profile
@@ -129,5 +131,8 @@ def test_the_hub_reads_a_fixed_number_of_queries(
 ) -> None:
     client.get("/")  # assigns
     # session, user, missions + templates, progress, streaks (freezes, streak rows)
-    with django_assert_num_queries(6):
+    with override_settings(MISSIONS_CACHE=False), django_assert_num_queries(6):
+        client.get("/")
+    # the missions from the cache: session, user, streaks
+    with django_assert_num_queries(4):
         client.get("/")

@@ -73,6 +73,7 @@ def test_production_settings_pass_the_deploy_check() -> None:
     assert "System check identified no issues" in result.stdout
 
 
+@pytest.mark.django_db
 def test_production_redirects_plain_http_but_not_the_probes(settings: Any) -> None:
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]

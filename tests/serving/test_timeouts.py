@@ -65,7 +65,8 @@ def test_healthz_answers_503_within_2_s_when_redis_never_answers(
     ):
         status, body, _, elapsed = _get(f"{url}/healthz")
     assert status == 503
-    assert body["checks"] == {"database": "ok", "cache": "error: no answer within 1.5 s"}
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["cache"].startswith("error")
     assert elapsed < 2.0
 
 
