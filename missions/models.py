@@ -150,6 +150,7 @@ class MissionProgress(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["user", "action"], name="progress_user_action")]
+        verbose_name_plural = "mission progress"
 
     def __str__(self) -> str:
         return f"{self.requirement_key}: {self.current}/{self.target}"

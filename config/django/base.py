@@ -1,4 +1,5 @@
 from config.env import BASE_DIR, env, env_bool, env_list
+from config.settings.analytics import *  # noqa: F403
 from config.settings.api import *  # noqa: F403
 from config.settings.celery import *  # noqa: F403
 from config.settings.database import *  # noqa: F403
@@ -24,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",  # form widgets' templates, so templates/ can override them (CSP)
     "django.contrib.humanize",
     "rest_framework",
     "knox",  # API tokens: stored hashed, with an expiry (REST_KNOX in config/settings/api.py)
@@ -34,6 +36,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "axes",
     "csp",
+    "django_jsonform",  # the mission builder's structured JSON editors (admin)
     "missions",
     "rewards",
     "streaks",
@@ -87,6 +90,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through the project's template engine, so templates/ overrides a widget's
+# template (django-jsonform's, which hid its textarea with an inline style).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -8,6 +8,16 @@ MISSIONS_PER_PERIOD = {
     "weekly": env_int("MISSIONS_WEEKLY", 2),
     "monthly": env_int("MISSIONS_MONTHLY", 1),
 }
+# Assignment policy: a mission is handed out only while at least this percentage of its period
+# remains, so nobody gets a set they cannot reasonably finish (a player who arrives in the last
+# 6 days of a month gets the next month's set instead). A template's
+# metadata.min_remaining_percent overrides its period type's default.
+MISSIONS_MIN_REMAINING_PERCENT = {
+    "daily": env_int("MISSIONS_DAILY_MIN_REMAINING_PERCENT", 0),
+    "weekly": env_int("MISSIONS_WEEKLY_MIN_REMAINING_PERCENT", 10),
+    "monthly": env_int("MISSIONS_MONTHLY_MIN_REMAINING_PERCENT", 10),
+    "special": env_int("MISSIONS_SPECIAL_MIN_REMAINING_PERCENT", 0),
+}
 # A completed mission stays claimable this long after its period ends.
 MISSIONS_CLAIM_GRACE_HOURS = env_int("MISSIONS_CLAIM_GRACE_HOURS", 24)
 # After the grace time, unclaimed rewards are granted automatically.

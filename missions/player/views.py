@@ -16,36 +16,47 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from rewards.levels import xp_for_level
-from rewards.selectors import claim_history, player_wallet
+from rewards.selectors import HISTORY_KINDS, history_rows, ledger_history, player_wallet
 from streaks.selectors import player_streaks
 
 from ..cache import player_current_missions
-from ..models import ActiveMission
-from ..selectors import mission_counts, player_missions
+from ..models import ActiveMission, MissionTemplate, MissionType
+from ..selectors import leaderboard, mission_counts, player_missions
 from ..services import missions_assign_for_user
-from .presentation import RING_CIRCUMFERENCE, card_context
+from .presentation import (
+    DONE_STATES,
+    PERIOD_LABELS,
+    RING_CIRCUMFERENCE,
+    STATE_ORDER,
+    card_context,
+    countdown,
+    time_left,
+)
 from .representations import mission_fields
+from .selectors import coming_up, competitive_standing, past_results, player_header
 
-HUB_FILTERS = [
-    ("all", "All"),
-    ("daily", "Daily"),
-    ("weekly", "Weekly"),
-    ("monthly", "Monthly"),
-    ("special", "Special"),
-    ("perpetual", "Ongoing"),
-]
+HUB_FILTERS = [("all", "All"), *PERIOD_LABELS.items()]
 
 
 def _cards(missions: list[ActiveMission], now: datetime) -> list[dict[str, Any]]:
-    return [
-        card_context(
+    cards = []
+    for mission in missions:
+        card = card_context(
             mission_fields(mission, now=now),
             icon=(mission.template.metadata or {}).get("icon"),
             now=now,
         )
-        for mission in missions
-    ]
+        live = mission.period_end is None or mission.period_end > now
+        if mission.template.type == MissionType.COMPETITIVE and live:
+            card["standing"] = competitive_standing(mission=mission, now=now)
+        cards.append(card)
+    return cards
+
+
+def _header_context(user_id: int, now: datetime) -> dict[str, Any]:
+    header = player_header(user_id=user_id, now=now)
+    header["reset_in"] = countdown(header["next_daily_reset"], now)
+    return header
 
 
 @login_required
@@ -60,18 +71,43 @@ def hub(request: HttpRequest) -> HttpResponse:
         for key, label in HUB_FILTERS
         if key != "perpetual" or counts.get("perpetual")
     ]
+    # The chosen filter lives in the URL (?period=weekly), so a reload or a shared link keeps it.
+    active_filter = request.GET.get("period", "all")
+    if active_filter not in {key for key, _, _ in filters}:
+        active_filter = "all"
+    cards = _cards(missions, now)
+    # Stable sort: within a state the selector's order (shortest period first) stays.
+    open_cards = sorted(
+        (c for c in cards if c["status"] not in DONE_STATES), key=lambda c: STATE_ORDER[c["status"]]
+    )
+    done_cards = [c for c in cards if c["status"] in DONE_STATES]
     return render(
         request,
         "missions/hub.html",
         {
-            "cards": _cards(missions, now),
-            "streaks": player_streaks(user_id=user_id, now=now),
+            "cards": open_cards,
+            "done_cards": done_cards,
+            "claimable": sum(1 for c in open_cards if c["status"] == "completed"),
+            "header": _header_context(user_id, now),
+            "coming_up": [
+                {**entry, "label": PERIOD_LABELS[entry["period_type"]]}
+                for entry in coming_up(missions=missions, now=now)
+            ],
             "counts": counts,
             "filters": filters,
+            "active_filter": active_filter,
             "ring_circumference": RING_CIRCUMFERENCE,
             "poll_seconds": settings.MISSIONS_HUB_POLL_SECONDS,
         },
     )
+
+
+@login_required
+def hub_header(request: HttpRequest) -> HttpResponse:
+    """The header as an HTML fragment: the hub's JS swaps it in after a claim."""
+    user_id: int = request.user.pk  # type: ignore[assignment]
+    context = {"header": _header_context(user_id, timezone.now())}
+    return render(request, "missions/_player_header.html", context)
 
 
 @login_required
@@ -88,34 +124,69 @@ def hub_card(request: HttpRequest, mission_id: int) -> HttpResponse:
     return render(request, "missions/_card.html", {"card": _cards([mission], now)[0]})
 
 
-def xp_progress(level: int, xp: int, next_level_xp: int | None) -> int:
-    """How far (0–100) the player is from this level's XP to the next one's."""
-    if next_level_xp is None:
-        return 100
-    floor = xp_for_level(level)
-    span = max(1, next_level_xp - floor)
-    return max(0, min(100, (xp - floor) * 100 // span))
-
-
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
-    """The player's payouts with their bonuses (the same rows as GET /api/v1/history)."""
+    """Every ledger entry of the player with its reason, filterable by kind (the same rows as
+    GET /api/v1/history)."""
     user_id: int = request.user.pk  # type: ignore[assignment]
-    page = Paginator(claim_history(user_id=user_id), 25).get_page(request.GET.get("page"))
-    return render(request, "missions/history.html", {"page": page})
+    kind = request.GET.get("kind", "")
+    if kind not in HISTORY_KINDS:
+        kind = ""
+    entries = ledger_history(user_id=user_id, kinds=[kind] if kind else None)
+    page = Paginator(entries, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "missions/history.html",
+        {
+            "page": page,
+            "rows": history_rows(page.object_list),
+            "kind": kind,
+            "kinds": list(HISTORY_KINDS.items()),
+        },
+    )
 
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     user_id: int = request.user.pk  # type: ignore[assignment]
+    now = timezone.now()
     wallet = player_wallet(user_id=user_id)
     return render(
         request,
         "missions/profile.html",
         {
+            "header": {"level": wallet["level_progress"]},
             "wallet": wallet,
-            "xp_bar": xp_progress(wallet["level"], wallet["xp"], wallet["next_level_xp"]),
-            "streaks": player_streaks(user_id=user_id, now=timezone.now()),
+            "streaks": player_streaks(user_id=user_id, now=now),
+        },
+    )
+
+
+@login_required
+def leaderboard_page(request: HttpRequest, template_key: str) -> HttpResponse:
+    """A competitive mission's live ranking (top 20, my rank, the players around me) and the
+    final results of its past periods."""
+    now = timezone.now()
+    user_id: int = request.user.pk  # type: ignore[assignment]
+    template = MissionTemplate.objects.filter(
+        key=template_key, type=MissionType.COMPETITIVE
+    ).first()
+    if template is None:
+        raise Http404("No competitive mission with this key.")
+    board = leaderboard(template_key=template_key, now=now, limit=20, around_user_id=user_id)
+    top_ids = {entry["user_id"] for entry in board["entries"]}
+    return render(
+        request,
+        "missions/leaderboard.html",
+        {
+            "template": template,
+            "board": board,
+            "period_label": PERIOD_LABELS.get(template.period_type, template.period_type),
+            "ends_in": time_left(board["period_end"], now),
+            # The players around me, unless they are all in the top already.
+            "around": [e for e in board["around"] if e["user_id"] not in top_ids],
+            "past": past_results(template=template),
+            "tiers": (template.metadata or {}).get("reward_tiers") or [],
         },
     )
 

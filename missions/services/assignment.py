@@ -85,6 +85,18 @@ def is_eligible(template: MissionTemplate, player: PlayerContext) -> bool:
     return template.id not in player.cooling_down
 
 
+def enough_time_left(template: MissionTemplate, period: Period, now: datetime) -> bool:
+    """The assignment policy: hand a mission out only while at least `min_remaining_percent`
+    of its period remains (the template's metadata, else MISSIONS_MIN_REMAINING_PERCENT for its
+    period type; perpetual missions never end)."""
+    if period.end is None:
+        return True
+    percent = (template.metadata or {}).get("min_remaining_percent")
+    if percent is None:
+        percent = settings.MISSIONS_MIN_REMAINING_PERCENT.get(template.period_type, 0)
+    return (period.end - now) * 100 >= (period.end - period.start) * int(percent)
+
+
 def draw_seed(user_id: int, period: Period) -> int:
     digest = hashlib.sha256(f"{user_id}:{period.period_type}:{period.start.isoformat()}".encode())
     return int.from_bytes(digest.digest()[:8], "big")
@@ -209,14 +221,21 @@ def missions_assign(
         for period_type in DRAWN_PERIOD_TYPES:
             if period_type in existing_drawn[user_id]:
                 continue  # already drawn for this period: re-running is a no-op
-            eligible = [t for t in by_period[period_type] if is_eligible(t, player)]
+            period = periods[period_type]
+            eligible = [
+                t
+                for t in by_period[period_type]
+                if is_eligible(t, player) and enough_time_left(t, period, now)
+            ]
             count = settings.MISSIONS_PER_PERIOD.get(period_type, 0)
             chosen += weighted_draw(eligible, count, draw_seed(user_id, periods[period_type]))
         for period_type in (PeriodType.SPECIAL, PeriodType.PERPETUAL):
             chosen += [
                 t
                 for t in by_period[period_type]
-                if t.id not in existing_templates[user_id] and is_eligible(t, player)
+                if t.id not in existing_templates[user_id]
+                and is_eligible(t, player)
+                and enough_time_left(t, _period_of(t, periods, now), now)
             ]
         for template in chosen:
             period = _period_of(template, periods, now)

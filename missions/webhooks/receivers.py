@@ -14,7 +14,7 @@ from django.dispatch import receiver
 from missions.models import ActiveMission
 from missions.signals import mission_completed
 from rewards.services.ledger import dgt_str
-from rewards.signals import reward_granted
+from rewards.signals import leaderboard_finalised, reward_granted
 from streaks.signals import streak_updated
 
 from .models import WebhookEventType
@@ -87,5 +87,33 @@ def on_streak_updated(sender: Any, user_id: int, kind: str, update: Any, **kwarg
             "best": streak.best,
             "last_completed": streak.last_completed,
             "frozen_days": update.frozen_days,
+        },
+    )
+
+
+@receiver(leaderboard_finalised, dispatch_uid="webhooks.leaderboard_finalised")
+def on_leaderboard_finalised(
+    sender: Any, template: Any, standings: list[Any], now: Any, **kwargs: Any
+) -> None:
+    first = standings[0] if standings else None
+    webhook_emit(
+        type=WebhookEventType.LEADERBOARD_FINALISED,
+        payload={
+            "template_key": template.key,
+            "name": template.name,
+            "period_start": first.period_start if first else None,
+            "period_end": first.period_end if first else None,
+            "finalized_at": now,
+            "players": len(standings),
+            "standings": [
+                {
+                    "user_id": s.user_id,
+                    "mission_id": s.mission_id,
+                    "rank": s.rank,
+                    "score": str(s.score),
+                    "tier_rank_to": s.tier_rank_to,
+                }
+                for s in standings
+            ],
         },
     )

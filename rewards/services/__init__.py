@@ -1,7 +1,13 @@
 """Every write of the rewards app goes through a function here (keyword-only, typed)."""
 
 from .auto_grant import rewards_auto_grant_unclaimed
-from .claims import ClaimResult, mission_auto_grant, mission_claim
+from .claims import (
+    ClaimAllResult,
+    ClaimResult,
+    mission_auto_grant,
+    mission_claim,
+    missions_claim_all,
+)
 from .competitive import FinalizeReport, competitive_finalize_due
 from .inventory import inventory_available, inventory_consume
 from .ledger import AlreadyGranted, GrantResult, rewards_grant
@@ -9,6 +15,7 @@ from .meta import meta_achievements_check
 
 __all__ = [
     "AlreadyGranted",
+    "ClaimAllResult",
     "ClaimResult",
     "FinalizeReport",
     "competitive_finalize_due",
@@ -18,6 +25,7 @@ __all__ = [
     "meta_achievements_check",
     "mission_auto_grant",
     "mission_claim",
+    "missions_claim_all",
     "rewards_auto_grant_unclaimed",
     "rewards_grant",
 ]

@@ -33,6 +33,7 @@ from missions.cache import player_cache_bump
 from missions.models import ActiveMission, MissionProgress, MissionState, MissionType
 
 from ..models import Claim, ClaimSource, CompetitiveStanding
+from ..signals import leaderboard_finalised
 from .claims import base_rewards
 from .ledger import rewards_grant
 
@@ -171,6 +172,9 @@ def _finalize_period(template_id: int, period_start: datetime, now: datetime) ->
         )
         report.ranked, report.paid = len(entries), len(paid_ids)
         player_cache_bump(user_ids={m.user_id for m in missions})
+        leaderboard_finalised.send(
+            sender=CompetitiveStanding, template=template, standings=standings, now=now
+        )
     return report
 
 

@@ -160,7 +160,7 @@ def test_history_lists_payouts_with_their_bonuses_paginated(
     assert page["count"] == 1
     row = page["results"][0]
     assert row["mission_id"] == mission["id"] and row["key"] == "poster"
-    assert row["source"] == "claim" and row["granted"] == claim["granted"]
+    assert row["kind"] == "claim" and row["granted"] == claim["granted"]
     assert row["bonuses"] == claim["bonuses"]
     assert api.get("/api/v1/history?page=9").status_code == 404
 

@@ -18,7 +18,8 @@ pytestmark = [
 WATCH = """
 window.__csp = [];
 document.addEventListener("securitypolicyviolation", (e) => {
-  window.__csp.push(e.violatedDirective + " " + (e.blockedURI || "inline"));
+  window.__csp.push([e.violatedDirective, e.blockedURI || "inline",
+                    (e.sourceFile || "") + ":" + e.lineNumber, e.sample || ""].join(" "));
 });
 """
 
@@ -35,7 +36,13 @@ def _violations(page: Any) -> list[str]:
 def test_hub_admin_and_swagger_work_under_the_policy(page: Any, demo: None) -> None:
     page.add_init_script(WATCH)
     seen: list[str] = []
-    page.on("console", lambda msg: "Content Security Policy" in msg.text and seen.append(msg.text))
+    page.on(
+        "console",
+        lambda msg: (
+            "Content Security Policy" in msg.text
+            and seen.append(f"{page.url}: {msg.text} {msg.location}")
+        ),
+    )
 
     log_in(page, "player01", "player-demo-pass")  # the hub's socket went live
     assert _violations(page) == []

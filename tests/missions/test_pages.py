@@ -45,7 +45,7 @@ def test_the_hub_shows_filters_with_counts_rings_and_reward_previews(
     assert 'data-count="daily">1<' in body and 'data-count="weekly">1<' in body
     assert 'data-count="monthly">0<' in body and 'data-count="special">0<' in body
     assert 'data-count="perpetual">1<' in body
-    assert body.count('role="progressbar"') == 3
+    assert body.count('class="ring" role="progressbar"') == 3
     assert 'class="card cat-content state-active"' in body
     assert "+50 XP" in body and "+10 DGT" in body and "1× streak freeze" in body
     assert "✍️" in body  # the template's icon
@@ -130,9 +130,10 @@ def test_the_hub_reads_a_fixed_number_of_queries(
     client: Client, player: Any, templates: None, django_assert_num_queries: Any
 ) -> None:
     client.get("/")  # assigns
-    # session, user, missions + templates, progress, streaks (freezes, streak rows)
-    with override_settings(MISSIONS_CACHE=False), django_assert_num_queries(6):
+    # session, user, missions + templates, progress, streaks (freezes, streak rows),
+    # the header's balance and level, the period types on offer ("coming up")
+    with override_settings(MISSIONS_CACHE=False), django_assert_num_queries(9):
         client.get("/")
-    # the missions from the cache: session, user, streaks
-    with django_assert_num_queries(4):
+    # the missions from the cache: the same less the missions and their progress
+    with django_assert_num_queries(7):
         client.get("/")

@@ -110,7 +110,7 @@ def test_ties_share_a_rank_and_each_is_paid_once() -> None:
     api = APIClient()
     api.force_authenticate(users["bea"])
     entry = api.get("/api/v1/history").json()["results"][0]
-    assert entry["source"] == "competitive"
+    assert entry["kind"] == "competitive"
     assert entry["standing"]["rank"] == 2 and entry["standing"]["players"] == 4
     assert entry["granted"]["xp"] == 300
 

@@ -61,6 +61,7 @@ def test_a_fast_completion_earns_the_speed_bonus() -> None:
             "multiplier_xp": "1.5",
             "multiplier_dgt": "1.25",
             "detail": {"seconds_to_complete": 3600, "average_seconds": 14400, "sample": 5},
+            "explanation": "speed: done in 1h 0m, under half the average 4h 0m, ×1.5 XP, ×1.25 DGT",
         }
     ]
 
@@ -125,6 +126,7 @@ def test_the_one_streak_table_multiplies_xp_and_dgt(
                 "multiplier_xp": multiplier,
                 "multiplier_dgt": multiplier,
                 "detail": {"daily_streak": days},
+                "explanation": f"streak: {days}-day daily streak, ×{multiplier} XP and DGT",
             }
         ]
 
@@ -155,6 +157,7 @@ def test_completing_every_mission_of_the_period_earns_the_perfect_bonus() -> Non
             "multiplier_xp": "1.25",
             "multiplier_dgt": "1",
             "detail": {"period_type": "daily", "missions": 2},
+            "explanation": "perfect: every daily mission completed, ×1.25 XP",
         }
     ]
 

@@ -335,3 +335,30 @@ def test_the_admin_adds_an_endpoint_with_event_checkboxes(admin_client: Any) -> 
     bad = admin_client.post(add, {"name": "x", "url": "not a url", "secret": "abc"})
     assert bad.status_code == 200
     assert b"Enter a valid URL" in bad.content
+
+
+def test_a_finalised_leaderboard_is_sent_with_its_standings_and_tier_payouts(
+    receiver: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from rewards.services.competitive import competitive_finalize_due
+    from tests.ops.test_competitive import AFTER, competition, play, t
+
+    competition()
+    users = play({"ann": [t(0), t(1), t(2)], "bea": [t(0, 1), t(3)], "eve": [t(1)]})
+    endpoint(receiver.url, events=["leaderboard.finalised", "reward.granted"])
+    with django_capture_on_commit_callbacks(execute=True):
+        competitive_finalize_due(now=AFTER)
+        competitive_finalize_due(now=AFTER)  # a second run finds nothing and sends nothing
+    documents = [json.loads(r.body) for r in receiver.requests]
+    finalised = [d["data"] for d in documents if d["type"] == "leaderboard.finalised"]
+    assert len(finalised) == 1
+    assert finalised[0]["template_key"] == "weekly_top"
+    assert finalised[0]["players"] == 2  # eve did not reach the qualifying score
+    assert [(s["user_id"], s["rank"], s["tier_rank_to"]) for s in finalised[0]["standings"]] == [
+        (users["ann"].pk, 1, 1),
+        (users["bea"].pk, 2, 3),
+    ]
+    granted = sorted(
+        (d["data"]["user_id"], d["data"]["xp"]) for d in documents if d["type"] == "reward.granted"
+    )
+    assert granted == sorted([(users["ann"].pk, 1000), (users["bea"].pk, 300)])
