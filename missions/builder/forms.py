@@ -7,7 +7,10 @@ import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django_jsonform.forms.fields import JSONFormField
+
+from missions.json_limits import JsonLimitExceeded, LimitedJSONMixin, json_loads_limited
 
 from ..catalog import action_catalog
 from ..errors import TemplateInvalid
@@ -67,7 +70,7 @@ def template_as_json(template: MissionTemplate) -> dict[str, Any]:
     return out
 
 
-class BuilderField(JSONFormField):
+class BuilderField(LimitedJSONMixin, JSONFormField):
     """A django-jsonform editor whose value is judged by validate_template only (the form's
     clean), not by a second, schema-based validator."""
 
@@ -86,7 +89,11 @@ class BuilderField(JSONFormField):
 def parse_raw_json(text: str) -> Any:
     """The raw template JSON; broken JSON names its line and column."""
     try:
-        return json.loads(text)
+        return json_loads_limited(
+            text, max_bytes=settings.API_MAX_BODY_BYTES, what="the template JSON"
+        )
+    except JsonLimitExceeded as exc:
+        raise forms.ValidationError(str(exc), code="json_limit") from None
     except json.JSONDecodeError as exc:
         raise forms.ValidationError(
             f"line {exc.lineno}, column {exc.colno}: {exc.msg}", code="json"
