@@ -22,8 +22,8 @@ from missions.cache import (
 from missions.models import ActiveMission
 from missions.selectors import player_missions
 from missions.services import missions_assign_for_user, template_upsert
+from missions.services.lifecycle import missions_close_ended
 from missions.services.service_keys import service_key_create
-from rewards.services import missions_expire_abandoned
 from tests.conftest import DEAD_CACHE
 from tests.factories import TemplateFactory, UserFactory, requirement
 from tests.servers import asgi_servers
@@ -133,7 +133,7 @@ def test_a_template_change_and_a_bulk_expiry_are_seen(player: Any, templates: No
     ActiveMission.objects.filter(user=player, template__key="d1").update(
         period_end=now + timedelta(hours=1)
     )
-    missions_expire_abandoned(now=now + timedelta(days=2))  # expires everything dated
+    missions_close_ended(now=now + timedelta(days=2))  # expires everything dated
     states = {k: s for k, s, _ in _read(player.pk)}
     assert "d1" in states and states["d1"] == "expired"
 
