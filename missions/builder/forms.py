@@ -10,11 +10,9 @@ from django import forms
 from django.conf import settings
 from django_jsonform.forms.fields import JSONFormField
 
-from missions.json_limits import JsonLimitExceeded, LimitedJSONMixin, json_loads_limited
-
 from ..catalog import action_catalog
 from ..errors import TemplateInvalid
-from ..json_limits import JsonLimitExceeded, json_loads_limited
+from ..json_limits import JsonLimitExceeded, LimitedJSONMixin, json_loads_limited
 from ..models import MissionTemplate
 from ..validation import validate_template
 from . import schemas
