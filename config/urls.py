@@ -17,6 +17,9 @@ urlpatterns = [
     path("api/v1/", include("rewards.urls")),
     path("api/v1/", include("streaks.urls")),
     path("api/v1/", include("analytics.urls")),
+    # The example host platform (examples/forum) and its third-party comments app.
+    path("forum/", include("examples.forum.urls")),
+    path("comments/", include("examples.forum.comment_urls")),
     path("", include("missions.player.urls")),
 ]
 

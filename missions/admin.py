@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from .catalog import FIELD_TYPES
 from .errors import DomainError, TemplateInvalid
+from .json_limits import LIMITED_JSON_FORMFIELD
 from .models import (
     ActionType,
     ActiveMission,
@@ -86,6 +87,7 @@ class MissionTemplateForm(forms.ModelForm):
 @admin.register(MissionTemplate)
 class MissionTemplateAdmin(admin.ModelAdmin):
     form = MissionTemplateForm
+    formfield_overrides = LIMITED_JSON_FORMFIELD
     list_display = (
         "key",
         "name",
@@ -189,6 +191,7 @@ class ActionTypeAdmin(admin.ModelAdmin):
     """The action catalog: events are validated against it (saving clears its cache)."""
 
     form = ActionTypeForm
+    formfield_overrides = LIMITED_JSON_FORMFIELD
     list_display = ("action", "description", "fields", "required", "updated_at")
     search_fields = ("action", "description")
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from missions.admin import ReadOnlyAdmin
+from missions.json_limits import LIMITED_JSON_FORMFIELD
 
 from .models import (
     Badge,
@@ -38,6 +39,7 @@ class AwardAdmin(admin.ModelAdmin):
 
 @admin.register(MetaAchievement)
 class MetaAchievementAdmin(admin.ModelAdmin):
+    formfield_overrides = LIMITED_JSON_FORMFIELD
     list_display = ("key", "rule", "threshold", "category", "badge", "is_active")
     list_filter = ("rule", "is_active")
     search_fields = ("key", "badge__key")

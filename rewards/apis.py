@@ -25,6 +25,7 @@ from missions.player.representations import (
     mission_fields,
 )
 from missions.player.selectors import missions_by_ids
+from missions.throttles import ClaimThrottle
 
 from .selectors import claim_history, player_wallet
 from .services import mission_claim
@@ -113,6 +114,8 @@ class HistoryApi(ListAPIView):
 
 
 class MissionClaimApi(APIView):
+    throttle_classes = [ClaimThrottle]
+
     @extend_schema_serializer(component_name="ClaimResult")
     class OutputSerializer(serializers.Serializer):
         mission_id = serializers.IntegerField()

@@ -17,6 +17,7 @@ from missions.errors import Conflict, NotFound, ValidationFailed
 from rewards.services.inventory import inventory_consume
 
 from .models import Streak, StreakBreak, StreakFreezeUse, StreakKind, StreakRestore
+from .signals import streak_updated
 from .units import FREEZE_ITEM, streak_unit, unit_step
 
 
@@ -67,6 +68,7 @@ def streak_record(*, user_id: int, kind: str, at: datetime) -> StreakUpdate:
         streak.best = max(streak.best, streak.current)
         streak.last_completed = unit
         streak.save(update_fields=["current", "best", "last_completed", "updated_at"])
+        streak_updated.send(sender=Streak, user_id=user_id, kind=kind, update=update)
     return update
 
 

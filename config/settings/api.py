@@ -10,6 +10,13 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "EXCEPTION_HANDLER": "missions.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # JSON in with size and depth limits, JSON out that always encodes (missions/api_parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "missions.api_parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["missions.api_parsers.SafeJSONRenderer"],
 }
 
 SPECTACULAR_SETTINGS = {

@@ -18,3 +18,7 @@ MISSIONS_MAX_BATCH = 1000
 MISSIONS_MAX_EVENT_DATA_BYTES = 16 * 1024
 # While its socket is down, the hub polls GET /api/v1/missions this often (seconds).
 MISSIONS_HUB_POLL_SECONDS = env_int("MISSIONS_HUB_POLL_SECONDS", 5)
+# Template JSON limits (the shared validator: admin, API, load_templates): metadata size and
+# the number of values an `in` condition may list.
+MISSIONS_MAX_TEMPLATE_METADATA_BYTES = env_int("MISSIONS_MAX_TEMPLATE_METADATA_BYTES", 16 * 1024)
+MISSIONS_MAX_IN_VALUES = env_int("MISSIONS_MAX_IN_VALUES", 100)

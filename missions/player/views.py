@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django_redis.exceptions import ConnectionInterrupted
 
+from config.redis_guard import cache_call_or_raise, outage_cause
 from rewards.levels import xp_for_level
 from rewards.selectors import claim_history, player_wallet
 from streaks.selectors import player_streaks
@@ -118,23 +120,47 @@ def profile(request: HttpRequest) -> HttpResponse:
     )
 
 
-@never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
-    checks: dict[str, str] = {}
-    healthy = True
+def _check_database() -> str:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as exc:  # report, don't raise: this endpoint is for probes
-        checks["database"] = f"error: {exc.__class__.__name__}"
-        healthy = False
+        return "ok"
+    finally:
+        connection.close()  # this worker thread's connection goes back to the pool
+
+
+def _check_cache() -> str:
+    # The raising calls: the cache itself reads an outage as a miss (config/redis_guard.py).
     try:
-        cache.set("healthz", "ok", timeout=5)
-        checks["cache"] = "ok" if cache.get("healthz") == "ok" else "error: read back failed"
-    except Exception as exc:
-        checks["cache"] = f"error: {exc.__class__.__name__}"
-        healthy = False
+        cache_call_or_raise("set", "healthz", "ok", timeout=5)
+        value = cache_call_or_raise("get", "healthz")
+    except ConnectionInterrupted as exc:
+        return f"error: {outage_cause(exc)}"
+    return "ok" if value == "ok" else "error: read back failed"
+
+
+# Checks run here, not in the request thread, so a database or Redis that accepts a
+# connection and never answers cannot hold the probe: it answers when the deadline passes.
+# A hung check keeps its worker until its own connect timeout; later probes queue behind it
+# and still answer on time.
+_CHECKS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="healthz")
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database and cache, each answered within HEALTHZ_TIMEOUT_SECONDS (503 otherwise)."""
+    deadline = settings.HEALTHZ_TIMEOUT_SECONDS
+    futures = {"database": _CHECKS.submit(_check_database), "cache": _CHECKS.submit(_check_cache)}
+    wait(futures.values(), timeout=deadline)
+    checks: dict[str, str] = {}
+    for name, future in futures.items():
+        if not future.done():
+            checks[name] = f"error: no answer within {deadline} s"
+        elif future.exception() is not None:  # report, don't raise: this endpoint is for probes
+            checks[name] = f"error: {future.exception().__class__.__name__}"
+        else:
+            checks[name] = future.result()
+    healthy = all(value == "ok" for value in checks.values())
     return JsonResponse(
         {"status": "ok" if healthy else "unhealthy", "checks": checks},
         status=200 if healthy else 503,

@@ -118,17 +118,27 @@ def _lock_users(user_ids: Sequence[int]) -> datetime:
 
 
 def _store(events: Sequence[CleanEvent], now: datetime) -> dict[str, int]:
-    """Insert into the log; returns event_id -> seq for the new ones (repeats are skipped)."""
+    """Insert into the log; returns event_id -> seq for the new ones (repeats are skipped).
+
+    Seqs are drawn in batch order (log order is application order), but rows are inserted
+    in event_id order: two batches that share ids for different users (different user locks)
+    then wait on each other's unique-index entries in one order, never in a cycle (deadlock).
+    """
     if connection.vendor != "postgresql":
         return _store_portable(events, now)
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO missions_event (event_id, user_id, action, occurred_at, data, received_at)
-            SELECT e.event_id, e.user_id, e.action, e.occurred_at, e.data, %s
-            FROM unnest(%s::text[], %s::int[], %s::text[], %s::timestamptz[], %s::jsonb[])
-                 WITH ORDINALITY AS e(event_id, user_id, action, occurred_at, data, n)
-            ORDER BY e.n
+            INSERT INTO missions_event
+                (id, event_id, user_id, action, occurred_at, data, received_at)
+            SELECT e.seq, e.event_id, e.user_id, e.action, e.occurred_at, e.data, %s
+            FROM (
+                SELECT u.*, nextval(pg_get_serial_sequence('missions_event', 'id')) AS seq
+                FROM unnest(%s::text[], %s::int[], %s::text[], %s::timestamptz[], %s::jsonb[])
+                     WITH ORDINALITY AS u(event_id, user_id, action, occurred_at, data, n)
+                ORDER BY u.n
+            ) AS e
+            ORDER BY e.event_id
             ON CONFLICT (event_id) DO NOTHING
             RETURNING id, event_id
             """,

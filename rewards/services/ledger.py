@@ -29,6 +29,7 @@ from ..models import (
     UserBadge,
     UserTitle,
 )
+from ..signals import reward_granted
 
 logger = logging.getLogger(__name__)
 
@@ -185,13 +186,17 @@ def rewards_grant(
                 )
         new_badges = _award(Badge, UserBadge, "badge", user_id, badges)
         new_titles = _award(Title, UserTitle, "title", user_id, titles)
-    return GrantResult(
-        entry=entry,
-        created=True,
-        xp=xp,
-        dgt=dgt,
-        level=level,
-        items=items,
-        badges=new_badges,
-        titles=new_titles,
-    )
+        result = GrantResult(
+            entry=entry,
+            created=True,
+            xp=xp,
+            dgt=dgt,
+            level=level,
+            items=items,
+            badges=new_badges,
+            titles=new_titles,
+        )
+        reward_granted.send(
+            sender=LedgerEntry, result=result, user_id=user_id, reason=reason, mission_id=mission_id
+        )
+    return result

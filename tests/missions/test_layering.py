@@ -21,7 +21,7 @@ ENGINE = [
     "missions/signals.py",
     "missions/validation.py",
 ]
-ABOVE_ENGINE = ("rewards", "streaks", "analytics", "missions.player")
+ABOVE_ENGINE = ("rewards", "streaks", "analytics", "missions.player", "missions.webhooks")
 
 
 def imported_modules(source: str, module: str, *, is_package: bool = False) -> set[str]:

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from examples.forum.demo import seed_forum_demo
 from missions.demo.history import events_for
 from missions.models import ActiveMission, MissionTemplate, PlayerProfile, ServiceKey
 from missions.services import missions_assign_all, templates_load
@@ -120,6 +121,7 @@ class Command(BaseCommand):
                 if index % 10 == 0:
                     UserBadge.objects.get_or_create(user=user, badge=vip)
         seed_rewards_demo()
+        seed_forum_demo(author_username=ADMIN[0])
         assigned = missions_assign_all(now=now)
         accepted = self.history(now)
         self.stdout.write(
@@ -132,6 +134,11 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             self.style.SUCCESS(f"Player login: player01 / {PLAYER_PASSWORD}  → {base}/")
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Example forum (posts, replies, likes move missions) → {base}/forum/"
+            )
         )
 
     def history(self, now: Any) -> int:
