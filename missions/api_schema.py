@@ -29,6 +29,11 @@ _ERRORS: dict[int, tuple[str, str, str]] = {
     403: ("permission_denied", "CSRF Failed: CSRF token missing.", "Forbidden"),
     404: ("not_found", "No mission 123 for this player.", "Not found (or not yours)"),
     409: ("already_claimed", "mission 123: already claimed", "Conflict"),
+    429: (
+        "throttled",
+        "Request was throttled. Expected available in 12 seconds.",
+        "Too many requests (throttle or login lock-out); see Retry-After",
+    ),
 }
 
 

@@ -85,6 +85,9 @@ class EventsIngestApi(APIView):
             400: OpenApiResponse(ERROR, description="Not a batch, or over 1,000 events."),
             401: OpenApiResponse(ERROR, description="Missing, unknown or revoked service key."),
             413: OpenApiResponse(ERROR, description="Body larger than a full batch can be."),
+            429: OpenApiResponse(
+                ERROR, description="Too many batches for this service key; see Retry-After."
+            ),
         },
         examples=[
             OpenApiExample(

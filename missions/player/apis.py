@@ -119,7 +119,7 @@ class TokenApi(APIView):
         summary="Exchange a username and password for an API token",
         description="Send it as `Authorization: Token <key>`, or as `?token=` to the WebSocket.",
         request=InputSerializer,
-        responses={200: OutputSerializer, **error_responses(400)},
+        responses={200: OutputSerializer, **error_responses(400, 429)},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:

@@ -48,6 +48,10 @@ KINDS = {
     "admin:login": "public",
     "admin:logout": "public",
 }
+# The example host platform (examples/forum on django-comments-xtd): third-party pages.
+# Anyone may read and gets no 5xx; moderation is for staff only.
+EXAMPLE_PREFIXES = ("forum:", "comments-")
+MODERATION = {"comments-delete", "comments-approve"}
 POST = {"events-ingest", "api-token", "api-mission-claim", "logout"}
 
 
@@ -104,6 +108,11 @@ def world(db: None) -> dict[str, Any]:
             "id": "1",
             "content_type_id": 1,
             "app_label": "missions",
+            "key": "x",
+            "cid": 1,
+            "comment_id": 1,
+            "pk": 1,
+            "slug": "general",
         },
     }
 
@@ -126,6 +135,10 @@ def expected(kind: str, principal: str) -> set[int]:
         if kind.endswith("own object") and principal != "player":
             return {404}
         return {200}
+    if kind == "example":
+        return set(range(200, 500))
+    if kind == "moderation":
+        return set(range(200, 500)) if principal == "staff" else {302, 403, 404}
     if kind == "admin":
         if principal == "staff":  # in; 403/404: a bare request (autocomplete without a field)
             return {200, 302, 403, 404}
@@ -144,17 +157,22 @@ def test_every_url_pattern_has_a_kind_and_each_principal_gets_what_it_may(
             kind = KINDS[name]
         elif name.startswith("admin:") or name.startswith("admin/"):
             kind = "admin"
+        elif name in MODERATION:
+            kind = "moderation"
+        elif name.startswith(EXAMPLE_PREFIXES):
+            kind = "example"
         else:
             unknown.append(name)
             continue
         if not pattern.name:
             continue  # admin's catch-all: reached by the admin URLs themselves
-        wanted = {k: v for k, v in world["kwargs"].items() if k in pattern.pattern.converters}
-        if hasattr(pattern.pattern, "regex"):
-            wanted = {
-                k: v for k, v in world["kwargs"].items() if k in pattern.pattern.regex.groupindex
-            }
-        url = reverse(name, kwargs=wanted)
+        regex = pattern.pattern.regex
+        args: list[str] = []
+        if regex.groupindex:
+            wanted = {k: v for k, v in world["kwargs"].items() if k in regex.groupindex}
+        else:
+            wanted, args = {}, ["1"] * regex.groups  # positional groups: ids
+        url = reverse(name, args=args or None, kwargs=wanted or None)
         name_only = name.rpartition(":")[2]
         for principal in PRINCIPALS:
             client = world["clients"][principal]
