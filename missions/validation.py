@@ -6,6 +6,7 @@ Errors are keyed by the dotted path of the field (`requirements.posts.target`).
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -66,6 +67,13 @@ class _Errors:
 
     def __bool__(self) -> bool:
         return bool(self.by_field)
+
+
+def unknown_action_message(action: str, catalog: Iterable[str]) -> str:
+    """Names the closest catalog actions, so a typo says what was meant."""
+    close = difflib.get_close_matches(action, sorted(catalog), n=3, cutoff=0.5)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    return f"{action!r} is not in the action catalog{hint}"
 
 
 def _is_int(value: Any) -> bool:
@@ -308,6 +316,13 @@ def _validate_requirements(
         return {}
     if mission_type == MissionType.COMBO and len(requirements) < 2:
         errors.add("requirements", "a combo mission needs at least two requirements")
+    if mission_type == MissionType.COMPETITIVE and len(requirements) != 1:
+        # One score per player: the leaderboard ranks that one requirement's progress.
+        errors.add(
+            "requirements",
+            "a competitive mission has exactly one requirement (its score), "
+            f"got {len(requirements)}",
+        )
     cleaned: dict[str, Any] = {}
     for req_key, req in requirements.items():
         path = f"requirements.{req_key}"
@@ -327,7 +342,7 @@ def _validate_requirements(
         if not isinstance(action, str) or not ACTION_RE.match(action):
             errors.add(f"{path}.action", 'is required, e.g. "post:created"')
         elif action not in catalog:
-            errors.add(f"{path}.action", f"{action!r} is not in the action catalog")
+            errors.add(f"{path}.action", unknown_action_message(action, catalog))
         else:
             fields = catalog[action]
         out: dict[str, Any] = {"action": action}
@@ -422,6 +437,15 @@ def _validate_metadata(
         errors.add("metadata.difficulty", "must be one of " + ", ".join(DIFFICULTIES))
     if "icon" in metadata and not isinstance(metadata["icon"], str):
         errors.add("metadata.icon", "must be a string")
+    if "min_remaining_percent" in metadata:
+        # The assignment policy: assigned only while this share of the period remains.
+        _int_field(
+            errors,
+            "metadata.min_remaining_percent",
+            metadata["min_remaining_percent"],
+            minimum=0,
+            maximum=99,
+        )
     if mission_type == MissionType.TIMEBOUND:
         if "time_limit_minutes" not in metadata:
             errors.add("metadata.time_limit_minutes", "is required for timebound missions")

@@ -1,8 +1,10 @@
 from config.env import BASE_DIR, env, env_bool, env_list
+from config.settings.analytics import *  # noqa: F403
 from config.settings.api import *  # noqa: F403
 from config.settings.celery import *  # noqa: F403
 from config.settings.database import *  # noqa: F403
 from config.settings.forum import *  # noqa: F403
+from config.settings.metrics import *  # noqa: F403
 from config.settings.missions import *  # noqa: F403
 from config.settings.redis import *  # noqa: F403
 from config.settings.rewards import *  # noqa: F403
@@ -32,6 +34,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_prometheus",
     "axes",
+    "django_jsonform",  # the mission builder's structured JSON editors (admin)
     "missions",
     "rewards",
     "streaks",

@@ -11,11 +11,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "missions.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # JSON in with size and depth limits, JSON out that always encodes (missions/api_parsers.py).
-    "DEFAULT_PARSER_CLASSES": [
-        "missions.api_parsers.LimitedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only: the schema then advertises one request content type, so generated
+    # clients (openapi-python-client) send JSON instead of JSON, form and multipart at once.
+    "DEFAULT_PARSER_CLASSES": ["missions.api_parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["missions.api_parsers.SafeJSONRenderer"],
 }
 

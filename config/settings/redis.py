@@ -5,7 +5,7 @@ goes through a circuit breaker (config/redis_guard.py), so a dead or hung Redis 
 request at most one timeout, then nothing while the breaker is open (docs/reliability.md).
 """
 
-from config.env import env, env_float, env_int
+from config.env import env, env_bool, env_float, env_int
 
 REDIS_URL = env("REDIS_URL")
 
@@ -54,3 +54,7 @@ else:
     CELERY_BROKER_URL = "memory://"
     # Without a broker, tasks run inline in the calling process.
     CELERY_TASK_ALWAYS_EAGER = True
+
+# Whether /healthz reports "degraded" while beat's heartbeat is missing or stale: expected
+# wherever there is a broker (Redis); `make run` without Redis has no beat by design.
+OPS_EXPECT_BEAT = env_bool("OPS_EXPECT_BEAT", bool(REDIS_URL))

@@ -15,8 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..api_schema import error_responses
+from ..cache import player_current_missions
 from ..errors import NotFound
 from ..models import MissionState, PeriodType
+from ..receivers import warm_player
 from ..selectors import leaderboard, player_missions
 from ..services import missions_assign_for_user
 from ..throttles import AuthTokenThrottle
@@ -67,7 +69,7 @@ class MissionListApi(APIView):
         now = timezone.now()
         user_id = _user_id(request)
         missions_assign_for_user(user_id=user_id, now=now)
-        missions = player_missions(
+        missions = player_current_missions(
             user_id=user_id,
             now=now,
             period_type=filters.validated_data.get("period"),
@@ -137,6 +139,7 @@ class TokenApi(APIView):
                 {"non_field_errors": ["Unable to log in with provided credentials."]}
             )
         token, _ = Token.objects.get_or_create(user=user)
+        warm_player(user.pk)  # a token login warms the cache as a session login does
         return Response(self.OutputSerializer({"token": token.key}).data)
 
 

@@ -10,6 +10,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from config.redis_guard import STALE_CONNECTION, UNAVAILABLE, LayerUnavailable, layer_call
 
+from .. import metrics
 from .live import (
     PRESENCE_REFRESH_SECONDS,
     presence_join,
@@ -66,6 +67,8 @@ class MissionConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_LIVE_UNAVAILABLE)
         # else connect() sees layer_down and refuses the socket
 
+    counted = False  # in the open-sockets gauge
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -90,6 +93,8 @@ class MissionConsumer(AsyncJsonWebsocketConsumer):
         await sync_to_async(presence_join)(self.user_id)
         self.heartbeat = asyncio.create_task(self._stay_present(self.user_id))
         await self.accept()
+        self.counted = True
+        metrics.socket_opened()
 
     async def _stay_present(self, user_id: int) -> None:
         while True:
@@ -97,6 +102,9 @@ class MissionConsumer(AsyncJsonWebsocketConsumer):
             await sync_to_async(presence_refresh)(user_id)
 
     async def disconnect(self, code: int) -> None:
+        if self.counted:
+            self.counted = False
+            metrics.socket_closed()
         if self.heartbeat:
             self.heartbeat.cancel()
         if self.user_id is not None:

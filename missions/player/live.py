@@ -20,6 +20,8 @@ from django.db import transaction
 
 from config.redis_guard import LayerUnavailable, cache_get_many_or_raise, layer_call
 
+from .. import metrics
+
 logger = logging.getLogger(__name__)
 
 MESSAGE_TYPES = ("mission:progress", "mission:complete", "mission:new")
@@ -100,6 +102,7 @@ def _send_now(user_id: int, message: dict[str, Any]) -> None:
         pass  # logged once by the breaker; the hub resyncs from the API when it reconnects
     except Exception:  # a dead channel layer must never undo the committed work
         logger.exception("live message to user %s failed", user_id)
+        metrics.error_recorded("live_send_failed", "warning")
 
 
 def send_on_commit(user_id: int, message: dict[str, Any]) -> None:
@@ -145,6 +148,7 @@ def _send_many_now(messages: Sequence[tuple[int, dict[str, Any]]]) -> None:
         pass  # logged once by the breaker; the hub resyncs from the API when it reconnects
     except Exception:  # a dead channel layer must never undo the committed work
         logger.exception("live messages to %s users failed", len(by_user))
+        metrics.error_recorded("live_send_failed", "warning")
 
 
 def send_many_on_commit(messages: Iterable[tuple[int, dict[str, Any]]]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -22,6 +23,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .. import metrics
 from ..catalog import action_definitions
 from ..errors import ValidationFailed
 from ..evaluators import EventRecord
@@ -185,6 +187,7 @@ def events_ingest(*, events: Sequence[Any], now: datetime | None = None) -> Inge
     `now` is the arrival time (received_at); tests pin it, otherwise it is read once the
     users' locks are held, so a user's arrival times grow in log order.
     """
+    started = time.perf_counter()
     clock = now or timezone.now()
     catalog = action_definitions()
     result = IngestResult()
@@ -216,6 +219,7 @@ def events_ingest(*, events: Sequence[Any], now: datetime | None = None) -> Inge
             seen.add(event.event_id)
             unique.append(event)
     if not unique:
+        _record(result, started)
         return result
     with transaction.atomic():
         # Lock first: assignment inside the lock cannot deadlock against another batch's
@@ -242,7 +246,18 @@ def events_ingest(*, events: Sequence[Any], now: datetime | None = None) -> Inge
         ]
         applied = progress_apply(events=records)
         result.completed = applied.completed
+        _record(result, started)
     return result
+
+
+def _record(result: IngestResult, started: float) -> None:
+    """Count the call once it is committed (at once when no transaction is open)."""
+    accepted, duplicates, rejected = result.accepted, result.duplicates, len(result.rejected)
+    transaction.on_commit(
+        lambda: metrics.ingest_recorded(
+            accepted=accepted, duplicates=duplicates, rejected=rejected, started=started
+        )
+    )
 
 
 def track(

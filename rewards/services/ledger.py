@@ -15,6 +15,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from missions import metrics
 from missions.errors import Conflict, ValidationFailed
 from missions.models import PlayerProfile
 
@@ -186,6 +187,12 @@ def rewards_grant(
                 )
         new_badges = _award(Badge, UserBadge, "badge", user_id, badges)
         new_titles = _award(Title, UserTitle, "title", user_id, titles)
+        qty = sum(i["qty"] for i in items)
+        transaction.on_commit(
+            lambda: metrics.rewards_recorded(
+                xp=xp, dgt=dgt, items=qty, badges=len(new_badges), titles=len(new_titles)
+            )
+        )
         result = GrantResult(
             entry=entry,
             created=True,

@@ -19,6 +19,7 @@ ENGINE = [
     "missions/selectors.py",
     "missions/services",
     "missions/signals.py",
+    "missions/tasks.py",
     "missions/validation.py",
 ]
 ABOVE_ENGINE = ("rewards", "streaks", "analytics", "missions.player", "missions.webhooks")

@@ -335,3 +335,70 @@ def test_the_admin_adds_an_endpoint_with_event_checkboxes(admin_client: Any) -> 
     bad = admin_client.post(add, {"name": "x", "url": "not a url", "secret": "abc"})
     assert bad.status_code == 200
     assert b"Enter a valid URL" in bad.content
+
+
+def test_a_finalised_leaderboard_is_sent_with_its_standings_and_tier_payouts(
+    receiver: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from rewards.services.competitive import competitive_finalize_due
+    from tests.ops.test_competitive import AFTER, competition, play, t
+
+    competition()
+    users = play({"ann": [t(0), t(1), t(2)], "bea": [t(0, 1), t(3)], "eve": [t(1)]})
+    endpoint(receiver.url, events=["leaderboard.finalised", "reward.granted"])
+    with django_capture_on_commit_callbacks(execute=True):
+        competitive_finalize_due(now=AFTER)
+        competitive_finalize_due(now=AFTER)  # a second run finds nothing and sends nothing
+    documents = [json.loads(r.body) for r in receiver.requests]
+    finalised = [d["data"] for d in documents if d["type"] == "leaderboard.finalised"]
+    assert len(finalised) == 1
+    assert finalised[0]["template_key"] == "weekly_top"
+    assert finalised[0]["players"] == 2  # eve did not reach the qualifying score
+    assert [(s["user_id"], s["rank"], s["tier_rank_to"]) for s in finalised[0]["standings"]] == [
+        (users["ann"].pk, 1, 1),
+        (users["bea"].pk, 2, 3),
+    ]
+    granted = sorted(
+        (d["data"]["user_id"], d["data"]["xp"]) for d in documents if d["type"] == "reward.granted"
+    )
+    assert granted == sorted([(users["ann"].pk, 1000), (users["bea"].pk, 300)])
+
+
+def test_a_completion_whose_process_dies_after_the_commit_is_still_delivered(
+    receiver: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The events are written with the completion: nothing after the commit has to run
+    (here the after-commit callbacks are dropped, as a process killed at that point would)."""
+    users = [UserFactory() for _ in range(3)]
+    endpoint(receiver.url, events=["mission.completed"])
+    template = make_template(requirements={"posts": req(target=1)})
+    for user in users:
+        assign(user.pk, at(0, 9))
+    with django_capture_on_commit_callbacks(execute=False):
+        from missions.services.ingest import events_ingest
+        from tests.missions.engine import event
+
+        events_ingest(
+            events=[event(u.pk, "post:created", when=at(0, 10)) for u in users], now=at(0, 10)
+        )
+    assert receiver.requests == []
+    pending = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
+    assert pending.count() == 3
+    assert webhook_deliveries_due(now=timezone.now()) == 3
+    delivered = sorted(json.loads(r.body)["data"]["user_id"] for r in receiver.requests)
+    assert delivered == sorted(u.pk for u in users)
+    assert all(
+        json.loads(r.body)["data"]["template_key"] == template.key for r in receiver.requests
+    )
+
+
+def test_a_batch_of_completions_costs_one_endpoint_query_and_two_inserts(
+    django_assert_max_num_queries: Any,
+) -> None:
+    from missions.webhooks.services import webhook_emit_many
+
+    endpoint("http://127.0.0.1:1/x", events=["mission.completed"])
+    with django_assert_max_num_queries(5):  # endpoints, events, deliveries, 2 savepoint ops
+        events = webhook_emit_many(type="mission.completed", payloads=[{"n": n} for n in range(50)])
+    assert len(events) == 50
+    assert WebhookDelivery.objects.count() == 50

@@ -50,6 +50,23 @@ TITLES = {
 }
 
 
+def admin_edited_keys() -> set[str]:
+    """Keys of templates an admin added or changed in the admin (its change log says so):
+    seeding again must never revert them."""
+    from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_model(MissionTemplate)
+    ids = LogEntry.objects.filter(
+        content_type=content_type, action_flag__in=(ADDITION, CHANGE)
+    ).values_list("object_id", flat=True)
+    return set(
+        MissionTemplate.objects.filter(
+            pk__in=[int(i) for i in ids if i and i.isdigit()]
+        ).values_list("key", flat=True)
+    )
+
+
 def demo_level(index: int) -> int:
     """Players 1..50 spread over levels 1..25 so level-gated templates differ between them."""
     return 1 + (index * 7) % 25
@@ -87,6 +104,8 @@ class Command(BaseCommand):
                     )
                     end = start + timedelta(days=44)
                 template["starts_at"], template["ends_at"] = start.isoformat(), end.isoformat()
+        edited = admin_edited_keys()
+        templates = [t for t in templates if t["key"] not in edited]
         User = get_user_model()
         with transaction.atomic():
             for key, (name, description, icon) in ITEMS.items():
@@ -125,7 +144,8 @@ class Command(BaseCommand):
         assigned = missions_assign_all(now=now)
         accepted = self.history(now)
         self.stdout.write(
-            f"templates: {created} created, {updated} updated; "
+            f"templates: {created} created, {updated} updated, {len(edited)} kept as an admin "
+            "edited them; "
             f"players: {players}; missions assigned: {assigned}; history events: {accepted}"
         )
         self.service_key(base)
