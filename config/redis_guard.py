@@ -171,14 +171,26 @@ class GuardedRedisCache(RedisCache):
         return guarded
 
 
-def cache_get_many_or_raise(keys: list[str], cache: Any = None) -> dict[str, Any]:
-    """get_many that raises ConnectionInterrupted when Redis does not answer, where the
-    guarded cache would answer {} (callers that must tell "nobody" from "unknown")."""
+def cache_call_or_raise(method: str, *args: Any, cache: Any = None, **kwargs: Any) -> Any:
+    """A cache call that raises ConnectionInterrupted when Redis does not answer, where the
+    guarded cache would read as a miss (callers that must tell "absent" from "unknown")."""
     cache = cache if cache is not None else default_cache
     client = getattr(cache, "client", None)
     if isinstance(client, _GuardedClient):
-        return dict(client.get_many(keys))
-    return dict(cache.get_many(keys))
+        return getattr(client, method)(*args, **kwargs)
+    return getattr(cache, method)(*args, **kwargs)
+
+
+def cache_get_many_or_raise(keys: list[str], cache: Any = None) -> dict[str, Any]:
+    return dict(cache_call_or_raise("get_many", keys, cache=cache))
+
+
+def outage_cause(exc: BaseException) -> str:
+    """What a ConnectionInterrupted stands for, in a few words."""
+    cause = exc.__cause__ or exc
+    if isinstance(cause, pybreaker.CircuitBreakerError):
+        return "circuit open (Redis failed just before)"
+    return type(cause).__name__
 
 
 def _layer_address(layer: Any) -> str:

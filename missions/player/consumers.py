@@ -89,8 +89,13 @@ class MissionConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_LIVE_UNAVAILABLE)
             return
         self.group = group
+        if not await sync_to_async(presence_join)(int(user.pk)):
+            # Without presence its pushes would be skipped once Redis answers again.
+            logger.debug("socket of user %s refused: presence not recorded", user.pk)
+            await self.accept()
+            await self.close(code=CLOSE_LIVE_UNAVAILABLE)
+            return
         self.user_id = int(user.pk)
-        await sync_to_async(presence_join)(self.user_id)
         self.heartbeat = asyncio.create_task(self._stay_present(self.user_id))
         await self.accept()
         self.counted = True

@@ -18,7 +18,12 @@ from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import transaction
 
-from config.redis_guard import LayerUnavailable, cache_get_many_or_raise, layer_call
+from config.redis_guard import (
+    LayerUnavailable,
+    cache_call_or_raise,
+    cache_get_many_or_raise,
+    layer_call,
+)
 
 from .. import metrics
 
@@ -42,14 +47,17 @@ def _presence_key(user_id: int) -> str:
     return f"missions:online:{int(user_id)}"
 
 
-def presence_join(user_id: int) -> None:
+def presence_join(user_id: int) -> bool:
+    """Count one more socket of this user; False when the cache did not answer (then the
+    socket is refused: a presence that Redis lost would later read as "not looking")."""
     key = _presence_key(user_id)
     try:
-        cache.add(key, 0, PRESENCE_SECONDS)
-        cache.incr(key)
-        cache.touch(key, PRESENCE_SECONDS)
-    except Exception:  # without presence we send to everyone: slower, never wrong
-        logger.warning("presence of user %s not recorded", user_id, exc_info=True)
+        cache_call_or_raise("add", key, 0, PRESENCE_SECONDS)
+        cache_call_or_raise("incr", key)
+        cache_call_or_raise("touch", key, PRESENCE_SECONDS)
+    except Exception:  # logged once per outage by the breaker
+        return False
+    return True
 
 
 def presence_refresh(user_id: int) -> None:

@@ -10,14 +10,16 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django_redis.exceptions import ConnectionInterrupted
 
+from config.redis_guard import cache_call_or_raise, layer_call, outage_cause
 from rewards.selectors import HISTORY_KINDS, history_rows, ledger_history, player_wallet
 from streaks.selectors import player_streaks
 
@@ -207,8 +209,13 @@ def _check_database() -> str:
 
 
 def _check_cache() -> str:
-    cache.set("healthz", "ok", timeout=5)
-    return "ok" if cache.get("healthz") == "ok" else "error: read back failed"
+    # The raising calls: the cache itself reads an outage as a miss (config/redis_guard.py).
+    try:
+        cache_call_or_raise("set", "healthz", "ok", timeout=5)
+        value = cache_call_or_raise("get", "healthz")
+    except ConnectionInterrupted as exc:
+        return f"error: {outage_cause(exc)}"
+    return "ok" if value == "ok" else "error: read back failed"
 
 
 # Checks run here, not in the request thread, so a database or Redis that accepts a
@@ -261,8 +268,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def _channel_layer_check(layer: Any) -> str:
     if layer is None:
         return "error: not configured"
-    # A group nobody is in: a round trip to the layer's backend that delivers nothing.
-    async_to_sync(layer.group_send)("healthz", {"type": "healthz.ping"})
+
+    # A group nobody is in: a round trip to the layer's backend that delivers nothing,
+    # bounded by the layer's timeout and breaker (a hung Redis must not hold the thread).
+    async def ping() -> None:
+        await layer_call(layer, lambda: layer.group_send("healthz", {"type": "healthz.ping"}))
+
+    try:
+        async_to_sync(ping)()
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"
     return "ok"
 
 

@@ -114,6 +114,7 @@ def test_a_server_whose_database_refuses_or_hangs_answers_with_an_error(
         redis_url=settings.REDIS_URL,
         database_url=f"postgres://postgres@127.0.0.1:{port}/missions",
         DATABASE_CONNECT_TIMEOUT="2",
+        DATABASE_POOL_TIMEOUT="3",
     )
     requests = [
         ("GET", "/api/v1/missions", {"Authorization": "Token 0123456789abcdef"}),

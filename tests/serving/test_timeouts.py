@@ -64,7 +64,8 @@ def test_healthz_answers_503_within_2_s_when_redis_never_answers(
     ):
         status, body, _, elapsed = _get(f"{url}/healthz")
     assert status == 503
-    # The cache check ends in its socket timeout or the deadline, whichever comes first.
+    # The cache's own socket timeout (REDIS_SOCKET_TIMEOUT) or the probe's deadline, whichever
+    # answers first.
     assert body["checks"]["database"] == "ok"
     assert body["checks"]["cache"].startswith("error")
     assert body["checks"]["channel_layer"].startswith("error")
