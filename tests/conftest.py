@@ -25,11 +25,11 @@ DEAD_CHANNEL_LAYERS = {
 }
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _migrated_data(django_db_setup: Any, django_db_blocker: Any) -> None:
-    """Each session starts with what the migrations seed (the action catalog), as a fresh
-    test database has it. With --reuse-db (make mutate runs one session per mutant) the
-    database may come from a session whose transactional tests flushed it."""
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """The test database starts with what the migrations seed (the action catalog), as a
+    fresh one has it. With --reuse-db (make mutate runs one session per mutant) it may come
+    from a session whose transactional tests flushed it."""
     from missions.catalog import DEFAULT_ACTIONS
     from missions.models import ActionType
 
