@@ -9,15 +9,16 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from missions.routing import websocket_urlpatterns  # noqa: E402
-from missions.ws_auth import (  # noqa: E402
+from config.middleware import BodyLimitASGIMiddleware  # noqa: E402
+from missions.player.routing import websocket_urlpatterns  # noqa: E402
+from missions.player.ws_auth import (  # noqa: E402
     AllowedHostsBrowserOriginValidator,
     TokenOrSessionAuthMiddlewareStack,
 )
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimitASGIMiddleware(django_asgi_app),
         "websocket": AllowedHostsBrowserOriginValidator(
             TokenOrSessionAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -4,38 +4,27 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import path
+from django.utils import timezone
 
+from .builder.forms import MissionTemplateForm
 from .catalog import FIELD_TYPES
-from .errors import DomainError, TemplateInvalid
+from .errors import DomainError
+from .json_limits import LIMITED_JSON_FORMFIELD
 from .models import (
     ActionType,
     ActiveMission,
     Event,
+    LifecycleRun,
     MissionProgress,
     MissionTemplate,
     PlayerProfile,
     ServiceKey,
 )
-from .validation import ACTION_RE, validate_template
-
-TEMPLATE_JSON_FIELDS = ("requirements", "rewards", "prerequisites", "metadata")
-TEMPLATE_FORM_FIELDS = (
-    "key",
-    "name",
-    "description",
-    "category",
-    "type",
-    "period_type",
-    "weight",
-    "min_level",
-    "max_level",
-    "cooldown_hours",
-    "starts_at",
-    "ends_at",
-    "is_active",
-)
+from .validation import ACTION_RE
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -52,40 +41,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class MissionTemplateForm(forms.ModelForm):
-    """Runs the shared template validator and puts each error on its field."""
-
-    class Meta:
-        model = MissionTemplate
-        fields = [*TEMPLATE_FORM_FIELDS, *TEMPLATE_JSON_FIELDS]
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        data = {
-            name: cleaned.get(name)
-            for name in (*TEMPLATE_FORM_FIELDS, *TEMPLATE_JSON_FIELDS)
-            if name in cleaned
-        }
-        for name in ("starts_at", "ends_at"):
-            if data.get(name) is None:
-                data.pop(name, None)
-        try:
-            valid = validate_template(data)
-        except TemplateInvalid as exc:
-            for path, messages in exc.errors.items():
-                field = path.split(".")[0]
-                target = field if field in self.fields else None
-                for message in messages:
-                    self.add_error(target, f"{path}: {message}" if target != path else message)
-            return cleaned
-        for name in TEMPLATE_JSON_FIELDS:
-            cleaned[name] = valid[name]
-        return cleaned
-
-
 @admin.register(MissionTemplate)
 class MissionTemplateAdmin(admin.ModelAdmin):
+    """The mission builder: structured editors, a live preview, a backtest on recorded events,
+    publishing actions (missions/builder/)."""
+
     form = MissionTemplateForm
+    formfield_overrides = LIMITED_JSON_FORMFIELD
+    change_form_template = "admin/missions/missiontemplate/change_form.html"
     list_display = (
         "key",
         "name",
@@ -93,19 +56,170 @@ class MissionTemplateAdmin(admin.ModelAdmin):
         "type",
         "period_type",
         "weight",
-        "min_level",
-        "max_level",
         "is_active",
+        "players_now",
+        "completion_rate",
+        "claims",
     )
     list_filter = ("is_active", "period_type", "category", "type")
+    actions = ("activate", "deactivate", "duplicate", "assign_now")
     search_fields = ("key", "name", "description")
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at", "publishing")
+    fieldsets = (
+        ("Publishing", {"fields": ("publishing",)}),
+        (None, {"fields": ("key", "name", "description", "category", "type", "period_type")}),
+        ("Requirements", {"fields": ("requirements",), "classes": ("builder-requirements",)}),
+        ("Rewards", {"fields": ("rewards",)}),
+        ("Type settings and display", {"fields": ("metadata",)}),
+        (
+            "Who gets it",
+            {
+                "fields": (
+                    "is_active",
+                    "weight",
+                    ("min_level", "max_level"),
+                    "cooldown_hours",
+                    "prerequisites",
+                    ("starts_at", "ends_at"),
+                )
+            },
+        ),
+        (
+            "Raw JSON (power users)",
+            {"fields": ("use_raw_json", "raw_json"), "classes": ("collapse",)},
+        ),
+        ("History", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+
+    def get_urls(self) -> list[Any]:
+        from .builder import views
+
+        wrap = self.admin_site.admin_view
+        return [
+            path("builder/fields/", wrap(views.builder_fields), name="missions_builder_fields"),
+            path("builder/preview/", wrap(views.builder_preview), name="missions_builder_preview"),
+            path(
+                "builder/backtest/", wrap(views.builder_backtest), name="missions_builder_backtest"
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(
+        self, request: Any, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        from .builder.schemas import TYPE_HELP
+        from .builder.views import BACKTEST_DAYS
+
+        form = context["adminform"].form
+        context["type_help"] = TYPE_HELP.get(form.mission_type() or "", "Pick a mission type.")
+        context["backtest_days"] = BACKTEST_DAYS
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        return fieldsets if obj is not None else fieldsets[1:]
 
     def save_model(self, request: Any, obj: MissionTemplate, form: Any, change: bool) -> None:
         from .services.templates import templates_changed
 
         super().save_model(request, obj, form, change)
         templates_changed()
+
+    # -- publishing ------------------------------------------------------------------------
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MissionTemplate]:
+        from .builder.selectors import template_stats_annotations
+
+        return template_stats_annotations(super().get_queryset(request), now=timezone.now())
+
+    @admin.display(description="Players now", ordering="stat_holding_now")
+    def players_now(self, obj: MissionTemplate) -> int:
+        return int(getattr(obj, "stat_holding_now", 0))
+
+    @admin.display(description="Completion rate")
+    def completion_rate(self, obj: MissionTemplate) -> str:
+        assigned = int(getattr(obj, "stat_assigned", 0))
+        completed = int(getattr(obj, "stat_completed", 0))
+        return f"{completed * 100 / assigned:.1f} %" if assigned else "—"
+
+    @admin.display(description="Claims", ordering="stat_claimed")
+    def claims(self, obj: MissionTemplate) -> int:
+        return int(getattr(obj, "stat_claimed", 0))
+
+    @admin.display(description="Now")
+    def publishing(self, obj: MissionTemplate) -> str:
+        from .builder.selectors import TemplateStats, template_stats
+
+        stats = template_stats(template_ids=[obj.pk], now=timezone.now()).get(
+            obj.pk, TemplateStats()
+        )
+        rate = stats.completion_rate
+        return (
+            f"{'Active' if obj.is_active else 'Inactive'}; {stats.holding_now} player(s) have it "
+            f"now; {stats.completed} of {stats.assigned} assigned completed"
+            f"{'' if rate is None else f' ({rate * 100:.1f} %)'}; {stats.claimed} claimed. "
+            "Activate, deactivate, duplicate and assign now from the template list's actions."
+        )
+
+    def _log_changes(self, request: HttpRequest, templates: Any, message: str) -> None:
+        from .services.templates import templates_changed
+
+        for template in templates:
+            self.log_change(request, template, message)
+        transaction.on_commit(templates_changed)
+
+    @admin.action(description="Activate selected templates")
+    def activate(self, request: HttpRequest, queryset: QuerySet[MissionTemplate]) -> None:
+        changed = list(queryset.filter(is_active=False))
+        MissionTemplate.objects.filter(pk__in=[t.pk for t in changed]).update(is_active=True)
+        self._log_changes(request, changed, "Activated.")
+        self.message_user(request, f"Activated {len(changed)} template(s).", messages.SUCCESS)
+
+    @admin.action(description="Deactivate selected templates")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[MissionTemplate]) -> None:
+        changed = list(queryset.filter(is_active=True))
+        MissionTemplate.objects.filter(pk__in=[t.pk for t in changed]).update(is_active=False)
+        self._log_changes(request, changed, "Deactivated.")
+        self.message_user(
+            request,
+            f"Deactivated {len(changed)} template(s); missions already assigned run to their end.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Duplicate selected templates (as inactive copies)")
+    def duplicate(self, request: HttpRequest, queryset: QuerySet[MissionTemplate]) -> None:
+        made = []
+        for template in queryset:
+            key = _free_key(f"{template.key}_copy")
+            copy = MissionTemplate.objects.get(pk=template.pk)
+            copy.pk = None
+            copy.key, copy.name, copy.is_active = key, f"{template.name} (copy)", False
+            copy.save()
+            self.log_addition(request, copy, f"Duplicated from {template.key}.")
+            made.append(key)
+        self.message_user(request, f"Created {', '.join(made)} (inactive).", messages.SUCCESS)
+
+    @admin.action(description="Assign now to eligible players")
+    def assign_now(self, request: HttpRequest, queryset: QuerySet[MissionTemplate]) -> None:
+        from .services.publishing import template_assign_now
+
+        now = timezone.now()
+        for template in queryset:
+            if not template.is_active:
+                self.message_user(request, f"{template.key}: activate it first.", messages.WARNING)
+                continue
+            created = template_assign_now(template=template, now=now)
+            self.message_user(
+                request,
+                f"{template.key}: assigned to {created} more player(s) for the current period.",
+                messages.SUCCESS,
+            )
+
+
+def _free_key(base: str) -> str:
+    taken = set(MissionTemplate.objects.filter(key__startswith=base).values_list("key", flat=True))
+    if base not in taken:
+        return base
+    return next(f"{base}{n}" for n in range(2, 10_000) if f"{base}{n}" not in taken)
 
 
 class MissionProgressInline(admin.TabularInline):
@@ -143,7 +257,10 @@ class MissionProgressAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PlayerProfile)
-class PlayerProfileAdmin(admin.ModelAdmin):
+class PlayerProfileAdmin(ReadOnlyAdmin):
+    """The level follows XP (rewards/levels.py): read-only here. The rewards app adds the
+    grant action (rewards/admin.py)."""
+
     list_display = ("user", "level", "created_at")
     search_fields = ("user__username",)
     raw_id_fields = ("user",)
@@ -189,6 +306,7 @@ class ActionTypeAdmin(admin.ModelAdmin):
     """The action catalog: events are validated against it (saving clears its cache)."""
 
     form = ActionTypeForm
+    formfield_overrides = LIMITED_JSON_FORMFIELD
     list_display = ("action", "description", "fields", "required", "updated_at")
     search_fields = ("action", "description")
 
@@ -246,3 +364,13 @@ class ServiceKeyAdmin(admin.ModelAdmin):
         for key in queryset:
             service_key_revoke(key_id=key.pk)
         messages.success(request, f"Revoked {queryset.count()} key(s).")
+
+
+@admin.register(LifecycleRun)
+class LifecycleRunAdmin(ReadOnlyAdmin):
+    """What the scheduler did: one row per rollover or special window, with its counts. A
+    row without `finished_at` is running, or died (the next scheduled run retries it)."""
+
+    list_display = ("key", "job", "started_at", "finished_at", "result")
+    list_filter = ("job",)
+    search_fields = ("key",)

@@ -7,3 +7,4 @@ class MissionsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import receivers  # noqa: F401
+        from .player import receivers as player_receivers  # noqa: F401  # the live pushes

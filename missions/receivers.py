@@ -1,19 +1,25 @@
-"""Signal receivers of the missions app (wired in MissionsConfig.ready)."""
+"""Signal receivers of the engine (wired in MissionsConfig.ready); the live pushes are the
+player surface's (missions/player/receivers.py)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from celery.signals import task_failure
+from django.contrib.auth.signals import user_logged_in
+from django.core.signals import got_request_exception
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from . import metrics
+from .cache import player_cache_warm
 from .catalog import catalog_invalidate
-from .live import online_user_ids, send_many_on_commit
-from .models import ActionType, ActiveMission
-from .player_selectors import missions_by_ids
-from .representations import mission_json
-from .signals import missions_assigned, track_event
+from .models import ActionType
+from .signals import track_event
+
+logger = logging.getLogger(__name__)
 
 
 @receiver(track_event, dispatch_uid="missions.track_event")
@@ -35,25 +41,28 @@ def on_catalog_change(sender: Any, **kwargs: Any) -> None:
     catalog_invalidate()
 
 
-def mission_new_message(mission: ActiveMission, *, now: Any) -> dict[str, Any]:
-    icon = (mission.template.metadata or {}).get("icon") or ""
-    return {
-        "type": "mission:new",
-        "mission": mission_json(mission, now=now),
-        "notification": {
-            "title": "New Mission Available!",
-            "message": mission.template.name,
-            "icon": icon,
-        },
-    }
+@receiver(got_request_exception, dispatch_uid="missions.count_request_exception")
+def count_request_exception(sender: Any, **kwargs: Any) -> None:
+    """A request that ended in a 500: the server's fault, whatever the view."""
+    metrics.error_recorded("unhandled_exception", "critical")
 
 
-@receiver(missions_assigned, dispatch_uid="missions.push_new_missions")
-def push_new_missions(sender: Any, missions: list[ActiveMission], **kwargs: Any) -> None:
-    """`mission:new` to each mission's own player (never to anyone else)."""
-    online = online_user_ids(m.user_id for m in missions)
-    if not online:
-        return  # a rollover for players who are not looking: nothing to load or send
-    now = timezone.now()
-    loaded = missions_by_ids([m.pk for m in missions if m.user_id in online])
-    send_many_on_commit([(m.user_id, mission_new_message(m, now=now)) for m in loaded])
+@task_failure.connect(dispatch_uid="missions.count_task_failure")
+def count_task_failure(sender: Any = None, **kwargs: Any) -> None:
+    metrics.error_recorded("task_failed", "error")
+
+
+def warm_player(user_id: int) -> None:
+    """The sketch's warmUserCache: load the player's current missions into the cache, so the
+    first hub or API read after a login is served from it (unless that read assigns new
+    missions first). A failure never fails the login."""
+    try:
+        player_cache_warm(user_id=user_id, now=timezone.now())
+    except Exception:
+        logger.warning("warming the cache of user %s failed", user_id, exc_info=True)
+        metrics.error_recorded("cache_warm_failed", "warning")
+
+
+@receiver(user_logged_in, dispatch_uid="missions.warm_at_login")
+def warm_at_login(sender: Any, user: Any, **kwargs: Any) -> None:
+    warm_player(int(user.pk))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -80,3 +81,11 @@ def player_streaks(
             "recent_breaks": breaks[kind],
         }
     return out
+
+
+def daily_streaks_by_user(*, user_ids: Sequence[int]) -> Iterable[tuple[int, int]]:
+    """(user_id, current daily streak) as stored: assignment's `daily_streak` prerequisite
+    source (registered in StreaksConfig.ready)."""
+    return Streak.objects.filter(user_id__in=user_ids, kind="daily").values_list(
+        "user_id", "current"
+    )

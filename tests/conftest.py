@@ -44,3 +44,20 @@ def _clean_cache() -> Any:
     cache.clear()
     yield
     cache.clear()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every transactional test restores the migrated data (serialized_rollback): a flush
+    without it re-creates content types through post_migrate, and the next serialized test
+    then fails on duplicates, depending on the order the tests happen to run in."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid}: use @pytest.mark.django_db(transaction=True, "
+                "serialized_rollback=True)"
+            )

@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
 
+from ..cache import player_cache_bump
 from ..models import (
     DRAWN_PERIOD_TYPES,
     ActiveMission,
@@ -32,6 +33,26 @@ from ..models import (
 from ..periods import Period, period_for
 from ..signals import missions_assigned
 from .templates import templates_version
+
+# What prerequisites read from the apps above the engine (badges: rewards; the daily streak:
+# streaks). Each app registers its source in its AppConfig.ready, so the engine imports neither.
+# A source takes user ids and returns (user_id, value) pairs.
+PrerequisiteSource = Callable[[Sequence[int]], Iterable[tuple[int, Any]]]
+_prerequisite_sources: dict[str, PrerequisiteSource] = {}
+
+
+def prerequisite_source_register(name: str, source: PrerequisiteSource) -> None:
+    """`badges` → (user_id, badge key) pairs; `daily_streak` → (user_id, current length)."""
+    _prerequisite_sources[name] = source
+
+
+def _prerequisite_source(name: str) -> PrerequisiteSource:
+    try:
+        return _prerequisite_sources[name]
+    except KeyError:
+        raise LookupError(
+            f"no prerequisite source {name!r} registered (its app's AppConfig.ready registers it)"
+        ) from None
 
 
 @dataclass
@@ -64,6 +85,18 @@ def is_eligible(template: MissionTemplate, player: PlayerContext) -> bool:
     return template.id not in player.cooling_down
 
 
+def enough_time_left(template: MissionTemplate, period: Period, now: datetime) -> bool:
+    """The assignment policy: hand a mission out only while at least `min_remaining_percent`
+    of its period remains (the template's metadata, else MISSIONS_MIN_REMAINING_PERCENT for its
+    period type; perpetual missions never end)."""
+    if period.end is None:
+        return True
+    percent = (template.metadata or {}).get("min_remaining_percent")
+    if percent is None:
+        percent = settings.MISSIONS_MIN_REMAINING_PERCENT.get(template.period_type, 0)
+    return (period.end - now) * 100 >= (period.end - period.start) * int(percent)
+
+
 def draw_seed(user_id: int, period: Period) -> int:
     digest = hashlib.sha256(f"{user_id}:{period.period_type}:{period.start.isoformat()}".encode())
     return int.from_bytes(digest.digest()[:8], "big")
@@ -92,9 +125,6 @@ def _active_templates(now: datetime) -> list[MissionTemplate]:
 def _player_contexts(
     user_ids: Sequence[int], templates: Sequence[MissionTemplate], periods: dict[str, Period]
 ) -> dict[int, PlayerContext]:
-    from rewards.models import UserBadge
-    from streaks.models import Streak
-
     contexts = {user_id: PlayerContext() for user_id in user_ids}
     for user_id, level in PlayerProfile.objects.filter(user_id__in=user_ids).values_list(
         "user_id", "level"
@@ -112,14 +142,10 @@ def _player_contexts(
         for user_id, key in rows:
             contexts[user_id].completed_keys.add(key)
     if needs_badges:
-        for user_id, key in UserBadge.objects.filter(user_id__in=user_ids).values_list(
-            "user_id", "badge__key"
-        ):
+        for user_id, key in _prerequisite_source("badges")(user_ids):
             contexts[user_id].badge_keys.add(key)
     if needs_streak:
-        for user_id, current in Streak.objects.filter(
-            user_id__in=user_ids, kind="daily"
-        ).values_list("user_id", "current"):
+        for user_id, current in _prerequisite_source("daily_streak")(user_ids):
             contexts[user_id].daily_streak = current
     cooling = [t for t in templates if t.cooldown_hours and t.period_type in periods]
     if cooling:
@@ -195,14 +221,21 @@ def missions_assign(
         for period_type in DRAWN_PERIOD_TYPES:
             if period_type in existing_drawn[user_id]:
                 continue  # already drawn for this period: re-running is a no-op
-            eligible = [t for t in by_period[period_type] if is_eligible(t, player)]
+            period = periods[period_type]
+            eligible = [
+                t
+                for t in by_period[period_type]
+                if is_eligible(t, player) and enough_time_left(t, period, now)
+            ]
             count = settings.MISSIONS_PER_PERIOD.get(period_type, 0)
             chosen += weighted_draw(eligible, count, draw_seed(user_id, periods[period_type]))
         for period_type in (PeriodType.SPECIAL, PeriodType.PERPETUAL):
             chosen += [
                 t
                 for t in by_period[period_type]
-                if t.id not in existing_templates[user_id] and is_eligible(t, player)
+                if t.id not in existing_templates[user_id]
+                and is_eligible(t, player)
+                and enough_time_left(t, _period_of(t, periods, now), now)
             ]
         for template in chosen:
             period = _period_of(template, periods, now)
@@ -224,6 +257,7 @@ def missions_assign(
         transaction.on_commit(
             lambda: missions_assigned.send(sender=ActiveMission, missions=created)
         )
+        player_cache_bump(user_ids={m.user_id for m in created})
     return created
 
 

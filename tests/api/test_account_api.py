@@ -21,6 +21,13 @@ def test_me_shows_level_balances_badges_titles_and_inventory(api: APIClient) -> 
         "xp": 0,
         "dgt": "0.00000000",
         "next_level_xp": 100,  # the curve: level 2 at 100 XP
+        "level_progress": {
+            "start_xp": 0,
+            "next_level_xp": 100,
+            "into": 0,
+            "span": 100,
+            "percent": 0,
+        },  # fmt: skip
         "badges": [],
         "titles": [],
         "inventory": [],

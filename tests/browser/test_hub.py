@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from missions.live import send_on_commit
 from missions.models import ActiveMission, MissionProgress
+from missions.player.live import send_on_commit
 from missions.selectors import player_missions
 from missions.services import missions_assign
 from tests.browser.conftest import log_in, off_the_loop, screenshot
@@ -69,10 +69,10 @@ def test_a_demo_player_logs_in_and_sees_cards_filters_and_counts(page: Any, demo
     assert total == player_missions(user_id=user_id, now=timezone.now()).count() > 0
     assert page.locator('[data-count="all"]').inner_text() == str(total)
     weekly = page.locator('.card[data-period="weekly"]').count()
-    page.get_by_role("button", name="Weekly").click()
+    page.locator('.filter[data-filter="weekly"]').click()
     assert page.locator(".card:visible").count() == weekly
-    assert page.get_by_role("button", name="Weekly").get_attribute("aria-pressed") == "true"
-    page.get_by_role("button", name="All").click()
+    assert page.locator('.filter[data-filter="weekly"]').get_attribute("aria-pressed") == "true"
+    page.locator('.filter[data-filter="all"]').click()
     assert page.locator(".card:visible").count() == total
     screenshot(page, "hub-desktop")
 

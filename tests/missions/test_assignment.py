@@ -244,7 +244,7 @@ def test_the_orm_path_for_sqlite_writes_the_same_rows_as_the_sql_path(
     assert len(shape(sql_user.pk)) == len(shape(orm_user.pk)) == 9
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_concurrent_duplicate_insert_is_left_alone(catalog: dict) -> None:
     """Two assignments of the same player in two transactions: the second read no missions
     (the first had not committed), so it inserts the same ones, waits on the unique index,

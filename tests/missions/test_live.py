@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 import missions
 from config.asgi import application
-from missions.live import send_many_on_commit, send_on_commit
+from missions.player.live import send_many_on_commit, send_on_commit
 from missions.services import missions_assign
 from tests.factories import TemplateFactory, UserFactory
 
@@ -267,7 +267,7 @@ async def test_applying_the_pushed_messages_to_the_old_state_gives_the_fresh_sta
 
 
 async def test_a_socket_marks_its_player_online_until_the_last_tab_closes(alice: Any) -> None:
-    from missions.live import online_user_ids
+    from missions.player.live import online_user_ids
 
     assert await sync_to_async(online_user_ids)([alice.pk]) == set()
     first = await connect(token=await sync_to_async(token_for)(alice))
@@ -283,7 +283,7 @@ async def test_nothing_is_pushed_to_a_player_with_no_socket_open(alice: Any) -> 
     # A listener on alice's group that is not a socket (no presence): the rollover skips her.
     layer = get_channel_layer()
     channel = await layer.new_channel()
-    from missions.live import user_group
+    from missions.player.live import user_group
 
     await layer.group_add(user_group(alice.pk), channel)
     from channels.db import database_sync_to_async

@@ -17,7 +17,7 @@ def alice(db: None) -> Any:
 def test_presence_falls_back_to_everyone_when_the_cache_is_down(alice: Any) -> None:
     from django.test import override_settings
 
-    from missions.live import online_user_ids, presence_join
+    from missions.player.live import online_user_ids, presence_join
     from tests.conftest import DEAD_CACHE
 
     with override_settings(CACHES=DEAD_CACHE):
@@ -32,8 +32,8 @@ def test_a_rollover_for_players_not_looking_loads_and_sends_nothing(alice: Any) 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from missions.live import presence_join
-    from missions.receivers import push_new_missions
+    from missions.player.live import presence_join
+    from missions.player.receivers import push_new_missions
     from missions.services import missions_assign
     from tests.factories import TemplateFactory
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from missions.presentation import RING_CIRCUMFERENCE, reward_chips, ring_offset, time_left
+from missions.player.presentation import RING_CIRCUMFERENCE, reward_chips, ring_offset, time_left
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -34,7 +34,7 @@ from tests.locks import backend_pid, wait_until_blocked_on_a_lock
 from .helpers import NOW, mission, player
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_auto_grant_job_waits_for_a_claim_in_flight_and_goes_on_with_the_next_mission() -> None:
     owner, other = player(), player()
     claimed = mission(owner, rewards={"xp": 100})

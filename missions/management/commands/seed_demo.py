@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from examples.forum.demo import seed_forum_demo
 from missions.demo.history import events_for
 from missions.models import ActiveMission, MissionTemplate, PlayerProfile, ServiceKey
 from missions.services import missions_assign_all, templates_load
@@ -47,6 +48,23 @@ TITLES = {
     "whale": "Whale",
     "centurion": "Centurion",
 }
+
+
+def admin_edited_keys() -> set[str]:
+    """Keys of templates an admin added or changed in the admin (its change log says so):
+    seeding again must never revert them."""
+    from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_model(MissionTemplate)
+    ids = LogEntry.objects.filter(
+        content_type=content_type, action_flag__in=(ADDITION, CHANGE)
+    ).values_list("object_id", flat=True)
+    return set(
+        MissionTemplate.objects.filter(
+            pk__in=[int(i) for i in ids if i and i.isdigit()]
+        ).values_list("key", flat=True)
+    )
 
 
 def demo_level(index: int) -> int:
@@ -86,6 +104,8 @@ class Command(BaseCommand):
                     )
                     end = start + timedelta(days=44)
                 template["starts_at"], template["ends_at"] = start.isoformat(), end.isoformat()
+        edited = admin_edited_keys()
+        templates = [t for t in templates if t["key"] not in edited]
         User = get_user_model()
         with transaction.atomic():
             for key, (name, description, icon) in ITEMS.items():
@@ -120,10 +140,12 @@ class Command(BaseCommand):
                 if index % 10 == 0:
                     UserBadge.objects.get_or_create(user=user, badge=vip)
         seed_rewards_demo()
+        seed_forum_demo(author_username=ADMIN[0])
         assigned = missions_assign_all(now=now)
         accepted = self.history(now)
         self.stdout.write(
-            f"templates: {created} created, {updated} updated; "
+            f"templates: {created} created, {updated} updated, {len(edited)} kept as an admin "
+            "edited them; "
             f"players: {players}; missions assigned: {assigned}; history events: {accepted}"
         )
         self.service_key(base)
@@ -132,6 +154,11 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             self.style.SUCCESS(f"Player login: player01 / {PLAYER_PASSWORD}  → {base}/")
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Example forum (posts, replies, likes move missions) → {base}/forum/"
+            )
         )
 
     def history(self, now: Any) -> int:

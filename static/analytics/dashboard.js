@@ -1,0 +1,25 @@
+// Draws the dashboard's charts from the server's figures (json_script), with vendored Chart.js.
+document.addEventListener("DOMContentLoaded", function () {
+  var source = document.getElementById("analytics-data");
+  if (!source || !window.Chart) return;
+  var data = JSON.parse(source.textContent);
+  var common = { responsive: true, maintainAspectRatio: false, animation: false };
+  new Chart(document.getElementById("chart-daily"), {
+    type: "line",
+    data: {
+      labels: data.daily.labels,
+      datasets: [
+        { label: "Completed", data: data.daily.completed, borderColor: "#10b981", backgroundColor: "#10b98133", fill: true, tension: 0.2 },
+        { label: "Abandoned", data: data.daily.abandoned, borderColor: "#ef4444", backgroundColor: "#ef444433", fill: true, tension: 0.2 },
+      ],
+    },
+    options: common,
+  });
+  [["chart-category", data.category, "#6366f1"], ["chart-difficulty", data.difficulty, "#f59e0b"]].forEach(function (spec) {
+    new Chart(document.getElementById(spec[0]), {
+      type: "bar",
+      data: { labels: spec[1].labels, datasets: [{ label: "Completion rate (%)", data: spec[1].rates, backgroundColor: spec[2] }] },
+      options: Object.assign({}, common, { scales: { y: { beginAtZero: true, max: 100 } } }),
+    });
+  });
+});
