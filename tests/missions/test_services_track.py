@@ -267,9 +267,8 @@ def test_no_accepted_event_is_lost_while_redis_is_down(
     """Cache and channel layer both on a dead Redis; the after-commit pushes run too."""
     from django.test import override_settings
 
-    from missions.services.replay import replay_users
-
     from config.redis_guard import reset_breakers
+    from missions.services.replay import replay_users
 
     reset_breakers()  # an earlier test may have left this dead address's breaker open
     template = quality_template()
