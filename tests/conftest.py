@@ -25,6 +25,19 @@ DEAD_CHANNEL_LAYERS = {
 }
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """The test database starts with what the migrations seed (the action catalog), as a
+    fresh one has it. With --reuse-db (make mutate runs one session per mutant) it may come
+    from a session whose transactional tests flushed it."""
+    from missions.catalog import DEFAULT_ACTIONS
+    from missions.models import ActionType
+
+    with django_db_blocker.unblock():
+        for action, fields in DEFAULT_ACTIONS.items():
+            ActionType.objects.get_or_create(action=action, defaults={"fields": fields})
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Any:
     """Each test starts with an empty Redis cache (the test database of Redis, db 1 by default)."""

@@ -230,7 +230,7 @@ def row(name: str, mutants: int, killed: int, survived: int, other: int) -> str:
     return f"{name:<12} {mutants:>7} {killed:>6} {survived:>8} {other:>5} {score:>6}"
 
 
-def summarize(modules: list[str], env: dict[str, str]) -> str:
+def summarize(modules: list[str], ran: list[str], env: dict[str, str]) -> str:
     lines = [
         f"{'module':<12} {'mutants':>7} {'killed':>6} {'survived':>8} {'other':>5} {'score':>6}"
     ]
@@ -246,7 +246,8 @@ def summarize(modules: list[str], env: dict[str, str]) -> str:
             rest = [f"{k} {v}" for k, v in counts.items() if k not in ("killed", "survived")]
             lines.append("    other: " + ", ".join(rest))
         total.update(mutants=len(codes), killed=killed, survived=survived, other=other)
-        survivors_report(module, sorted(n for n, c in codes.items() if c == 0), env)
+        if module in ran:
+            survivors_report(module, sorted(n for n, c in codes.items() if c == 0), env)
     lines.append(row("core", total["mutants"], total["killed"], total["survived"], total["other"]))
     return "\n".join(lines)
 
@@ -257,6 +258,8 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown module(s) {unknown}; choose from {list(MODULES)}")
         return 2
+    # Stopped from outside: still stop the private Redis (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     budget = int(os.environ.get("MUTATE_BUDGET", "900"))
     base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/missions")
     redis, redis_url = start_redis()
@@ -271,7 +274,8 @@ def main(argv: list[str]) -> int:
             print(f"{module}: mutating {MODULES[module][0]}", flush=True)
             run(module, budget, env, retest=os.environ.get("MUTATE_RETEST") == "1")
             print(f"{module}: {time.monotonic() - started:.0f} s", flush=True)
-        report = summarize([m for m in MODULES if (WORK / m / "mutants").exists()], env)
+        done = [m for m in MODULES if (WORK / m / "mutants").exists()]
+        report = summarize(done, modules, env)
     finally:
         redis.terminate()
         redis.wait()

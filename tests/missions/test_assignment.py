@@ -307,3 +307,97 @@ def test_lazy_assignment_works_while_the_redis_cache_is_down(catalog: dict) -> N
         assert len(missions_assign_for_user(user_id=user.pk, now=NOW)) == 8
         assert missions_assign_for_user(user_id=user.pk, now=NOW) == []  # idempotent in the DB
     assert ActiveMission.objects.filter(user=user).count() == 8
+
+
+@pytest.mark.django_db
+def test_a_player_holding_this_periods_draw_gets_no_second_one(catalog: dict) -> None:
+    user, other = UserFactory(), UserFactory()
+    missions_assign(user_ids=[user.pk], now=NOW)
+    # New, heavier templates of every drawn type: a fresh draw would pick them.
+    for key, period_type in [("d_new", "daily"), ("w_new", "weekly"), ("m_new", "monthly")]:
+        for n in range(3):
+            TemplateFactory(key=f"{key}{n}", period_type=period_type, weight=10_000)
+    assert missions_assign(user_ids=[user.pk], now=NOW + timedelta(hours=1)) == []
+    counts = Counter(ActiveMission.objects.filter(user=user).values_list("period_type", flat=True))
+    assert counts == {"daily": 3, "weekly": 2, "monthly": 1, "special": 1, "perpetual": 1}
+    # Another player's missions are not this one's: the second player gets a full draw.
+    assert len(missions_assign(user_ids=[other.pk], now=NOW + timedelta(hours=1))) == 8
+
+
+@pytest.mark.django_db
+def test_a_special_template_is_assigned_only_inside_its_window(catalog: dict) -> None:
+    TemplateFactory(
+        key="s_past",
+        period_type="special",
+        starts_at=NOW - timedelta(days=3),
+        ends_at=NOW - timedelta(days=1),
+    )
+    TemplateFactory(
+        key="s_ends_now", period_type="special", starts_at=NOW - timedelta(days=1), ends_at=NOW
+    )
+    user = UserFactory()
+    missions_assign(user_ids=[user.pk], now=NOW)
+    specials = ActiveMission.objects.filter(user=user, period_type="special")
+    assert list(specials.values_list("template__key", flat=True)) == ["s_now"]
+
+
+@pytest.mark.django_db
+def test_lazy_assignment_is_remembered_per_player_for_an_hour_and_a_template_version(
+    catalog: dict, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.cache import cache
+
+    from missions.services.assignment import _assigned_cache_key
+    from missions.services.templates import template_upsert
+
+    alice, bob = UserFactory(), UserFactory()
+    assert len(missions_assign_for_user(user_id=alice.pk, now=NOW)) == 8
+    assert len(missions_assign_for_user(user_id=bob.pk, now=NOW)) == 8  # not alice's mark
+    assert 3500 < cache.ttl(_assigned_cache_key(alice.pk, NOW)) <= 3600
+    new_template = {
+        "key": "p_new",
+        "name": "New perpetual",
+        "category": "social",
+        "type": "count",
+        "period_type": "perpetual",
+        "requirements": {"r": {"action": "post:created", "target": 1, "label": "Post"}},
+        "rewards": {"xp": 1},
+    }
+    with django_capture_on_commit_callbacks(execute=True):  # the version moves on commit
+        template_upsert(data=new_template)
+    # A new template version: the marks no longer hold, the new mission arrives the same day.
+    created = missions_assign_for_user(user_id=alice.pk, now=NOW + timedelta(minutes=5))
+    assert [m.template.key for m in created] == ["p_new"]
+
+
+@pytest.mark.django_db
+def test_the_orm_path_is_idempotent_too(catalog: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from missions.services import assignment
+
+    monkeypatch.setattr(assignment, "_insert_sql", lambda new, now: assignment._insert_orm(new))
+    user = UserFactory()
+    first = missions_assign(user_ids=[user.pk], now=NOW)
+    rows = [
+        ActiveMission(
+            template=m.template,
+            user_id=m.user_id,
+            period_type=m.period_type,
+            period_start=m.period_start,
+            period_end=m.period_end,
+            assigned_at=NOW,
+        )
+        for m in first
+    ]
+    assignment._insert_orm(rows)  # the same missions again: no error, no duplicates
+    assert ActiveMission.objects.filter(user=user).count() == 8
+    assert MissionProgress.objects.filter(user=user).count() == 9
+
+
+@pytest.mark.django_db
+def test_assign_all_reports_each_chunk_and_what_it_made(catalog: dict) -> None:
+    users = [UserFactory().pk for _ in range(5)]
+    missions_assign(user_ids=users[:2], now=NOW)
+    chunks: list[tuple[int, int]] = []
+    total = missions_assign_all(now=NOW, chunk_size=2, on_chunk=lambda n, c: chunks.append((n, c)))
+    assert chunks == [(2, 0), (2, 16), (1, 8)]
+    assert total == 24

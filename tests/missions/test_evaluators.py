@@ -675,8 +675,18 @@ def test_distinct_values_have_one_canonical_key(value: Any, key: str | None) -> 
             {"forum_id": 7},  # a value already counted
             1,
         ),
+        (
+            {
+                "type": "streak",
+                "period_type": "weekly",
+                "requirements": {"d": req("shoutbox:message", target=3)},
+            },
+            {},
+            {},  # the same day again
+            1,
+        ),
     ],
-    ids=["threshold_equal_value", "unique_repeated_value"],
+    ids=["threshold_equal_value", "unique_repeated_value", "streak_same_day"],
 )
 def test_an_event_that_does_not_move_progress_keeps_when_it_was_reached(
     template: dict[str, Any], first: dict[str, Any], again: dict[str, Any], current: int
@@ -717,3 +727,17 @@ def test_only_a_matching_event_after_the_deadline_fails_a_timebound_mission() ->
     assert mission_of(user.pk, template, at(0, 10)).state == "active"
     send(user.pk, "post:created", LONG, when=at(0, 11, 5))
     assert mission_of(user.pk, template, at(0, 10)).state == "failed"
+
+
+@pytest.mark.django_db
+def test_a_new_day_that_does_not_lengthen_the_longest_run_keeps_when_it_was_reached() -> None:
+    from missions.models import MissionProgress
+
+    make_template(
+        type="streak", period_type="weekly", requirements={"d": req("shoutbox:message", target=5)}
+    )
+    user = UserFactory()
+    for day in (0, 1, 3):  # Monday and Tuesday make a run of 2; Thursday starts a run of 1
+        send(user.pk, "shoutbox:message", when=at(day, 9))
+    row = MissionProgress.objects.get(user=user)
+    assert (row.current, row.reached_at) == (2, at(1, 9))

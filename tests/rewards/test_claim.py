@@ -233,3 +233,23 @@ def test_one_auto_grant_waits_for_the_deadline_and_never_pays_a_perpetual_missio
     assert paid is not None and paid.source == "auto_grant"
     assert mission_auto_grant(mission_id=daily.pk, now=deadline) is None  # claimed now
     assert Balance.objects.get(user=owner).xp == 10
+
+
+@pytest.mark.parametrize("auto_grant", [True, False])
+def test_refusals_say_what_happened_and_what_comes_next(auto_grant: bool) -> None:
+    owner = player()
+    m = mission(owner)
+    assert m.period_end is not None
+    deadline = m.period_end + timedelta(hours=24)
+    with (
+        override_settings(MISSIONS_AUTO_GRANT_UNCLAIMED=auto_grant),
+        pytest.raises(ClaimExpired) as expired,
+    ):
+        mission_claim(mission_id=m.pk, user_id=owner.pk, now=deadline)
+    then = "; its rewards are granted automatically" if auto_grant else ""
+    assert str(expired.value) == (
+        f"mission {m.pk} could be claimed until {deadline.isoformat()}{then}"
+    )
+    mission_claim(mission_id=m.pk, user_id=owner.pk, now=NOW)
+    with pytest.raises(AlreadyClaimed, match=f"^mission {m.pk} is already claimed$"):
+        mission_claim(mission_id=m.pk, user_id=owner.pk, now=NOW)

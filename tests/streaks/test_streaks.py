@@ -235,3 +235,77 @@ def test_a_streak_unit_rejects_naive_datetimes() -> None:
     user = player()
     with pytest.raises(ValueError):
         streak_record(user_id=user.pk, kind="daily", at=datetime(2026, 1, 1) + timedelta(0))
+
+
+def test_what_streak_record_reports() -> None:
+    user, other = player(), player()
+    daily(other, at(2026, 11, 19))  # another player's streak is never the one updated
+    first = streak_record(user_id=user.pk, kind="daily", at=at(2026, 11, 20))
+    again = streak_record(user_id=user.pk, kind="daily", at=at(2026, 11, 20, 18))
+    freezes(user, 2)
+    frozen = streak_record(user_id=user.pk, kind="daily", at=at(2026, 11, 23))
+    assert (first.counted, first.frozen_days, first.broken) == (True, [], None)
+    assert (again.counted, again.frozen_days, again.broken) == (False, [], None)
+    assert frozen.counted and frozen.frozen_days == [date(2026, 11, 21), date(2026, 11, 22)]
+    for update in (first, again, frozen):
+        assert update.streak.user_id == user.pk and update.streak.kind == "daily"
+    assert again.streak.current == 1 and frozen.streak.current == 2
+    assert Streak.objects.get(user=other).current == 1
+
+
+def test_an_unknown_kind_is_refused_by_name() -> None:
+    with pytest.raises(ValidationFailed, match="^unknown streak kind 'monthly'$") as err:
+        streak_record(user_id=player().pk, kind="monthly", at=at(2026, 11, 20))
+    assert err.value.errors == {"kind": "is unknown"}
+    assert not Streak.objects.exists()
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_a_restore_without_a_reason_says_so(reason: str | None) -> None:
+    s = daily(player(), at(2026, 11, 20), at(2026, 11, 22))
+    with pytest.raises(ValidationFailed, match="^a restore needs a reason$"):
+        streak_restore(streak_id=s.pk, reason=reason)  # type: ignore[arg-type]
+
+
+def test_restoring_a_missing_or_unbroken_streak_says_which() -> None:
+    from missions.errors import NotFound
+
+    with pytest.raises(NotFound, match="^streak 999999 does not exist$"):
+        streak_restore(streak_id=999999, reason="x")
+    s = daily(player(), at(2026, 11, 20), at(2026, 11, 21))
+    # Last completed yesterday: alive, nothing to restore (the day before yesterday would be).
+    with pytest.raises(Conflict, match=f"^streak {s.pk} is not broken; nothing to restore$"):
+        streak_restore(streak_id=s.pk, reason="x", now=at(2026, 11, 22, 8))
+
+
+def test_a_restore_records_the_break_it_undid_and_who_did_it() -> None:
+    user, admin = player(), player()
+    s = daily(user, at(2026, 11, 20), at(2026, 11, 21), at(2026, 11, 23))
+    restore = streak_restore(streak_id=s.pk, reason="outage", by_user_id=admin.pk)
+    stored = StreakRestore.objects.get()
+    assert stored.pk == restore.pk
+    assert (stored.restored_break_id, stored.restored_by_id) == (
+        StreakBreak.objects.get().pk,
+        admin.pk,
+    )
+    assert StreakBreak.objects.get().restored_at is not None
+
+
+def test_a_restore_adds_a_one_day_run_back() -> None:
+    user = player()
+    s = daily(user, at(2026, 11, 20), at(2026, 11, 22))  # missed the 21st: break from the 21st
+    assert StreakBreak.objects.get().missed_from == date(2026, 11, 21)
+    streak_restore(streak_id=s.pk, reason="outage", now=at(2026, 11, 22, 20))
+    s.refresh_from_db()
+    assert s.current == 2
+
+
+def test_a_weekly_streak_lapsed_by_one_week_is_bridged_to_last_week() -> None:
+    user = player()
+    streak_record(user_id=user.pk, kind="weekly", at=at(2026, 11, 2))  # week of Nov 2
+    s = Streak.objects.get(user=user, kind="weekly")
+    # Now is the week of Nov 16: the week of Nov 9 was missed, no break recorded yet.
+    streak_restore(streak_id=s.pk, reason="outage", now=at(2026, 11, 18))
+    s.refresh_from_db()
+    assert s.last_completed == date(2026, 11, 9)
+    assert streak_record(user_id=user.pk, kind="weekly", at=at(2026, 11, 18)).streak.current == 2
