@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format typecheck pytest services browser bench clean
+.PHONY: run test lint format typecheck pytest services browser bench soak mutate clean worker beat up simulate
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,9 +19,30 @@ venv: $(VENV)/.installed
 run: venv
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py setup_schedule
 	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
 	@echo "Serving the hub, API, admin and WebSocket on http://$(HOST):$(PORT)"
 	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+
+# The scheduled lifecycle needs a broker: set DATABASE_URL and REDIS_URL (docs/operations.md).
+worker: venv
+	$(VENV)/bin/celery -A config worker --loglevel=INFO
+
+beat: venv
+	$(PY) manage.py setup_schedule
+	$(VENV)/bin/celery -A config beat --loglevel=INFO
+
+# web + worker + beat from the Procfile, against Postgres and Redis.
+up: venv
+	@test -n "$$DATABASE_URL" && test -n "$$REDIS_URL" || (echo "make up needs DATABASE_URL and REDIS_URL (see docs/operations.md)"; exit 1)
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py setup_schedule
+	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
+
+# The lifecycle simulation (not part of make test): SIM="--players 1000 --days 90".
+simulate: venv services
+	$(PY) -m ops.simulate $(SIM)
 
 services:
 	@bash .ci/services.sh
@@ -40,13 +61,25 @@ format: venv
 typecheck: venv
 	$(VENV)/bin/mypy .
 
+# Tests run in a random order (pytest-randomly prints the seed; PYTEST_ARGS="--randomly-seed=N"
+# repeats one) and report branch coverage of the core (the files in pyproject.toml).
 pytest: venv services browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --cov --cov-report=term-missing $(PYTEST_ARGS)
 
 test: venv services browser lint typecheck pytest
 
 bench: venv services
 	$(PY) bench/run.py $(BENCH)
 
+# Load with faults injected (Redis killed and hung, servers SIGKILLed), then an exact tally.
+# Not part of `make test`. Options: make soak SOAK="--minutes 5 --clients 32".
+soak: venv services
+	$(PY) bench/soak.py $(SOAK)
+
+# Mutation testing of the core, one module at a time (docs/testing.md); not part of `make test`.
+# MODULES="claims ledger" picks modules, MUTATE_BUDGET=seconds caps each (default 900).
+mutate: venv services
+	$(PY) tools/mutate.py $(MODULES)
+
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache .mypy_cache .ruff_cache .mutate .coverage

@@ -9,6 +9,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from config.middleware import BodyLimitASGIMiddleware  # noqa: E402
 from missions.player.routing import websocket_urlpatterns  # noqa: E402
 from missions.player.ws_auth import (  # noqa: E402
     AllowedHostsBrowserOriginValidator,
@@ -17,7 +18,7 @@ from missions.player.ws_auth import (  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimitASGIMiddleware(django_asgi_app),
         "websocket": AllowedHostsBrowserOriginValidator(
             TokenOrSessionAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

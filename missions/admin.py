@@ -13,10 +13,12 @@ from django.utils import timezone
 from .builder.forms import MissionTemplateForm
 from .catalog import FIELD_TYPES
 from .errors import DomainError
+from .json_limits import LIMITED_JSON_FORMFIELD
 from .models import (
     ActionType,
     ActiveMission,
     Event,
+    LifecycleRun,
     MissionProgress,
     MissionTemplate,
     PlayerProfile,
@@ -45,6 +47,7 @@ class MissionTemplateAdmin(admin.ModelAdmin):
     publishing actions (missions/builder/)."""
 
     form = MissionTemplateForm
+    formfield_overrides = LIMITED_JSON_FORMFIELD
     change_form_template = "admin/missions/missiontemplate/change_form.html"
     list_display = (
         "key",
@@ -303,6 +306,7 @@ class ActionTypeAdmin(admin.ModelAdmin):
     """The action catalog: events are validated against it (saving clears its cache)."""
 
     form = ActionTypeForm
+    formfield_overrides = LIMITED_JSON_FORMFIELD
     list_display = ("action", "description", "fields", "required", "updated_at")
     search_fields = ("action", "description")
 
@@ -360,3 +364,13 @@ class ServiceKeyAdmin(admin.ModelAdmin):
         for key in queryset:
             service_key_revoke(key_id=key.pk)
         messages.success(request, f"Revoked {queryset.count()} key(s).")
+
+
+@admin.register(LifecycleRun)
+class LifecycleRunAdmin(ReadOnlyAdmin):
+    """What the scheduler did: one row per rollover or special window, with its counts. A
+    row without `finished_at` is running, or died (the next scheduled run retries it)."""
+
+    list_display = ("key", "job", "started_at", "finished_at", "result")
+    list_filter = ("job",)
+    search_fields = ("key",)

@@ -15,6 +15,7 @@ from .api_schema import ErrorSerializer
 from .authentication import IsService, ServiceKeyAuthentication
 from .errors import DomainError, ValidationFailed
 from .services.ingest import events_ingest
+from .throttles import IngestThrottle
 
 # The one error shape of the whole API (one "Error" component in the schema).
 ERROR = ErrorSerializer
@@ -31,8 +32,10 @@ def max_body_bytes() -> int:
 
 
 class EventsIngestApi(APIView):
+    max_body_bytes = staticmethod(max_body_bytes)  # the parser's and the server's limit here
     authentication_classes = [ServiceKeyAuthentication]
     permission_classes = [IsService]
+    throttle_classes = [IngestThrottle]
 
     class EventSerializer(serializers.Serializer):
         # Documentation only: each event is validated by the ingestion service, so one bad
@@ -121,7 +124,7 @@ class EventsIngestApi(APIView):
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > max_body_bytes():
             raise PayloadTooLarge(
-                f"the body is {length} bytes; a batch may be at most {max_body_bytes()}",
+                f"the body is {length} bytes; the limit for this endpoint is {max_body_bytes()}",
                 errors={"body": ["is too large"]},
             )
         body: Any = request.data

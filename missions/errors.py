@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import OperationalError
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -38,7 +40,44 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+logger = logging.getLogger(__name__)
+
+
+def _is_retryable_conflict(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: Postgres rolled the transaction back and the
+    same request sent again will go through."""
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) in ("40001", "40P01")
+
+
+def database_error_body(exc: OperationalError) -> tuple[int, dict[str, str], int]:
+    """(status, body, Retry-After seconds) for a database that refused or did not answer."""
+    if _is_retryable_conflict(exc):
+        logger.warning("retryable database conflict: %s", exc)
+        return (
+            status.HTTP_409_CONFLICT,
+            {
+                "error": "conflict_retry",
+                "detail": "a concurrent request wrote the same rows; nothing was saved, send "
+                "the same request again",
+            },
+            1,
+        )
+    logger.error("database unavailable: %s", exc)
+    return (
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        {
+            "error": "database_unavailable",
+            "detail": "the database did not answer in time; nothing was saved, retry later",
+        },
+        5,
+    )
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, OperationalError):
+        code, problem, retry_after = database_error_body(exc)
+        return Response(problem, status=code, headers={"Retry-After": str(retry_after)})
     if isinstance(exc, DomainError):
         body: dict[str, Any] = {"error": exc.code, "detail": exc.message}
         if exc.errors:

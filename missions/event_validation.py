@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
 from .catalog import ActionDef
+from .json_limits import json_depth_problem
 from .models import PERPETUAL_START
 from .validation import DECIMAL_RE, text_problem
 
@@ -71,7 +72,7 @@ def _number_error(value: Any, *, whole: bool) -> str | None:
             return "has more than 8 decimal places"
     else:
         return f"must be a number, got {type(value).__name__}"
-    if number < 0:
+    if number.is_signed():  # "-0" too: a signed zero is not an amount
         return f"must not be negative, got {value}"
     if number > MAX_NUMBER:
         return f"must be at most {MAX_NUMBER}"
@@ -179,6 +180,12 @@ def event_clean(
     """Validate one raw event; errors are keyed by field and say what is wrong."""
     if not isinstance(raw, Mapping):
         return Rejection(index, None, {"event": ["must be an object"]})
+    # Before any walk over it: deep nesting would hit the recursion limit (a 500).
+    too_deep = json_depth_problem(dict(raw))
+    if too_deep:
+        raw_id = raw.get("id")
+        shown = raw_id if isinstance(raw_id, str) and not text_problem(raw_id) else None
+        return Rejection(index, shown, {"event": [too_deep]})
     # Postgres text cannot hold NUL or lone surrogates: refuse the event, not the batch.
     bad_text = _bad_text(raw)
     if bad_text:

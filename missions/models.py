@@ -120,6 +120,8 @@ class ActiveMission(models.Model):
             ),
             models.Index(fields=["state", "period_end"], name="mission_state_end"),
             models.Index(fields=["template", "period_start"], name="mission_tmpl_period"),
+            # The speed bonus's average: a template's completions in a time window.
+            models.Index(fields=["template", "completed_at"], name="mission_tmpl_completed"),
         ]
 
     def __str__(self) -> str:
@@ -245,3 +247,23 @@ class ServiceKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class LifecycleRun(models.Model):
+    """One run of a scheduled lifecycle job (a rollover, a special window opening).
+
+    The row with `finished_at` set is the job's "done" mark: a second, late or concurrent run
+    of the same key finds it and changes nothing. Operators read these rows in the admin.
+    """
+
+    key = models.CharField(max_length=200, unique=True, help_text="e.g. rollover:daily:2026-11-30")
+    job = models.CharField(max_length=64)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({'done' if self.finished_at else 'running'})"

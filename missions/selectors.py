@@ -104,7 +104,9 @@ def leaderboard(
 
     Order: score (descending), then who reached that score first (`reached_at`, the
     occurred_at of their last scoring event), then user id — so ranks are never shared.
-    Two queries, plus three when `around_user_id` is given.
+    One score per player: the validator gives a competitive template exactly one requirement,
+    and only that requirement's rows are ranked (a template saved before that rule ranks its
+    first requirement by name). Two queries, plus three when `around_user_id` is given.
     """
     from .models import MissionTemplate
     from .periods import period_for
@@ -115,8 +117,10 @@ def leaderboard(
 
         raise NotFound(f"no mission template {template_key!r}")
     period = period_for(template.period_type, now, template)
+    score_key = min(template.requirements or {"": None})
     scored = MissionProgress.objects.filter(
         mission__template=template,
+        requirement_key=score_key,
         mission__period_start=period.start,
         mission__state__in=["active", "completed", "claimed"],
         current__gt=0,

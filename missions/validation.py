@@ -7,17 +7,20 @@ Errors are keyed by the dotted path of the field (`requirements.posts.target`).
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
 from .catalog import NUMERIC_TYPES
 from .errors import TemplateInvalid
+from .json_limits import json_depth_problem
 from .models import Category, MissionType, PeriodType
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,99}$")
@@ -126,6 +129,9 @@ def _decimal_field(
     number = parse_decimal(value)
     if number is None:
         errors.add(path, f"must be an integer or a decimal string, got {value!r}")
+        return None
+    if number.is_zero() and number.is_signed():
+        errors.add(path, f"must not be negative, got {value!r}")
         return None
     too_low = number <= minimum if exclusive_min else number < minimum
     if too_low:
@@ -285,8 +291,11 @@ def _validate_where(
                 ):
                     errors.add(op_path, f"must be a number, got {value!r}")
             elif op == "in":
+                limit = settings.MISSIONS_MAX_IN_VALUES
                 if not isinstance(value, list) or not value:
                     errors.add(op_path, "must be a non-empty list")
+                elif len(value) > limit:
+                    errors.add(op_path, f"lists {len(value)} values; the limit is {limit}")
             elif op == "contains":
                 if not isinstance(value, (str, int)) or isinstance(value, bool):
                     errors.add(op_path, "must be a string or a number")
@@ -307,6 +316,13 @@ def _validate_requirements(
         return {}
     if mission_type == MissionType.COMBO and len(requirements) < 2:
         errors.add("requirements", "a combo mission needs at least two requirements")
+    if mission_type == MissionType.COMPETITIVE and len(requirements) != 1:
+        # One score per player: the leaderboard ranks that one requirement's progress.
+        errors.add(
+            "requirements",
+            "a competitive mission has exactly one requirement (its score), "
+            f"got {len(requirements)}",
+        )
     cleaned: dict[str, Any] = {}
     for req_key, req in requirements.items():
         path = f"requirements.{req_key}"
@@ -411,11 +427,25 @@ def _validate_metadata(
     if not isinstance(metadata, Mapping):
         errors.add("metadata", "must be an object")
         return {}
+    size = len(json.dumps(metadata, default=str).encode())
+    limit = settings.MISSIONS_MAX_TEMPLATE_METADATA_BYTES
+    if size > limit:
+        errors.add("metadata", f"is {size} bytes; the limit is {limit}")
+        return {}
     cleaned = dict(metadata)
     if "difficulty" in metadata and metadata["difficulty"] not in DIFFICULTIES:
         errors.add("metadata.difficulty", "must be one of " + ", ".join(DIFFICULTIES))
     if "icon" in metadata and not isinstance(metadata["icon"], str):
         errors.add("metadata.icon", "must be a string")
+    if "min_remaining_percent" in metadata:
+        # The assignment policy: assigned only while this share of the period remains.
+        _int_field(
+            errors,
+            "metadata.min_remaining_percent",
+            metadata["min_remaining_percent"],
+            minimum=0,
+            maximum=99,
+        )
     if mission_type == MissionType.TIMEBOUND:
         if "time_limit_minutes" not in metadata:
             errors.add("metadata.time_limit_minutes", "is required for timebound missions")
@@ -495,6 +525,9 @@ def validate_template(
 
         catalog = action_catalog()
     errors = _Errors()
+    too_deep = json_depth_problem(data)
+    if too_deep:
+        raise TemplateInvalid("template JSON is too deep", errors={"template": [too_deep]})
     bad_text = _first_text_problem(data)
     if bad_text:
         path, problem = bad_text

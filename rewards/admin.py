@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from missions.admin import PlayerProfileAdmin, ReadOnlyAdmin
+from missions.json_limits import LIMITED_JSON_FORMFIELD
 from missions.models import PlayerProfile
 from missions.validation import _Errors, validate_rewards
 
@@ -16,6 +17,7 @@ from .models import (
     Badge,
     Balance,
     Claim,
+    CompetitiveStanding,
     InventoryItem,
     Item,
     LedgerEntry,
@@ -52,6 +54,7 @@ class AwardAdmin(ReadOnlyAdmin):
 
 @admin.register(MetaAchievement)
 class MetaAchievementAdmin(admin.ModelAdmin):
+    formfield_overrides = LIMITED_JSON_FORMFIELD
     list_display = ("key", "rule", "threshold", "category", "badge", "is_active")
     list_filter = ("rule", "is_active")
     search_fields = ("key", "badge__key")
@@ -78,6 +81,13 @@ class ClaimAdmin(ReadOnlyAdmin):
     list_filter = ("source",)
     search_fields = ("user__username",)
     list_select_related = ("user", "mission")
+
+
+@admin.register(CompetitiveStanding)
+class CompetitiveStandingAdmin(ReadOnlyAdmin):
+    list_display = ("template", "period_start", "rank", "user", "score", "tier_rank_to")
+    list_filter = ("template",)
+    raw_id_fields = ("user", "mission", "template")
 
 
 class GrantForm(forms.Form):

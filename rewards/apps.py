@@ -7,9 +7,11 @@ class RewardsConfig(AppConfig):
 
     def ready(self) -> None:
         from missions.services.assignment import prerequisite_source_register
+        from missions.services.replay import register_replay_check
 
-        from .selectors import badge_keys_by_user
+        from .selectors import badge_keys_by_user, ledger_differences
 
         prerequisite_source_register(
             "badges", lambda user_ids: badge_keys_by_user(user_ids=user_ids)
         )
+        register_replay_check(once=ledger_differences)

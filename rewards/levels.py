@@ -28,3 +28,25 @@ def next_level_xp(level: int) -> int | None:
     if level >= int(settings.REWARDS_MAX_LEVEL):
         return None
     return xp_for_level(level + 1)
+
+
+def level_progress(level: int, xp: int) -> dict[str, int | None]:
+    """Where the player stands inside their level, in XP of that level only, so a bar and its
+    label agree: `into` of `span` XP done, `percent` = into * 100 // span (100 at the top).
+
+    `start_xp` is the level's total-XP floor. A level never goes down, so XP can sit below
+    the floor (demo players start above their XP's level): `into` is then 0.
+    """
+    start = xp_for_level(level)
+    end = next_level_xp(level)
+    if end is None:
+        return {"start_xp": start, "next_level_xp": None, "into": 0, "span": 0, "percent": 100}
+    span = max(1, end - start)
+    into = max(0, min(span, xp - start))
+    return {
+        "start_xp": start,
+        "next_level_xp": end,
+        "into": into,
+        "span": span,
+        "percent": into * 100 // span,
+    }

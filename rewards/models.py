@@ -129,6 +129,8 @@ class Balance(models.Model):
 class ClaimSource(models.TextChoices):
     CLAIM = "claim"
     AUTO_GRANT = "auto_grant"
+    # A competitive mission's tier reward, paid by the finaliser at period end.
+    COMPETITIVE = "competitive"
 
 
 class Claim(models.Model):
@@ -202,3 +204,38 @@ class MetaAchievement(models.Model):
             problems["category"] = ["must be one of " + ", ".join(Category.values)]
         if problems:
             raise ValidationError(problems)
+
+
+class CompetitiveStanding(models.Model):
+    """The final leaderboard of a competitive template's period: one row per qualifying
+    player, written once by the finaliser (rewards/services/competitive.py)."""
+
+    mission = models.OneToOneField(
+        "missions.ActiveMission", on_delete=models.PROTECT, related_name="standing"
+    )
+    template = models.ForeignKey(
+        "missions.MissionTemplate", on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="standings"
+    )
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    rank = models.PositiveIntegerField()
+    score = models.DecimalField(max_digits=24, decimal_places=8)
+    # When the player reached that score (the tie-break: earlier ranks first).
+    reached_at = models.DateTimeField(null=True, blank=True)
+    # The tier paid (its rank_to), null when the rank is below every tier.
+    tier_rank_to = models.PositiveIntegerField(null=True, blank=True)
+    rewards = models.JSONField(default=dict, blank=True)
+    players = models.PositiveIntegerField(help_text="How many players were ranked.")
+    finalized_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["template", "-period_start", "rank", "user_id"]
+        indexes = [
+            models.Index(fields=["template", "period_start", "rank"], name="standing_board"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id} {self.period_start:%Y-%m-%d} #{self.rank} user {self.user_id}"

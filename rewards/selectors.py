@@ -7,28 +7,55 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from missions.models import ActiveMission, MissionState, PlayerProfile
 
-from .levels import next_level_xp
-from .models import Balance, Claim, InventoryItem, LedgerEntry, UserBadge, UserTitle
+from .levels import level_progress, next_level_xp
+from .models import (
+    Balance,
+    Claim,
+    CompetitiveStanding,
+    InventoryItem,
+    LedgerEntry,
+    UserBadge,
+    UserTitle,
+)
+from .services.bonuses import bonus_explanation
 from .services.ledger import dgt_str, to_dgt
 
 
-def player_wallet(*, user_id: int) -> dict[str, Any]:
-    """Level, balances, badges, titles and inventory of one player (6 queries, no N+1)."""
+def player_balances(*, user_id: int) -> dict[str, Any]:
+    """Level (with the progress inside it), XP and DGT of one player (2 queries)."""
     balance = Balance.objects.filter(user_id=user_id).first()
     level = (
         PlayerProfile.objects.filter(user_id=user_id).values_list("level", flat=True).first() or 1
     )
     xp = balance.xp if balance else 0
-    dgt = to_dgt(balance.dgt if balance else 0)
     return {
         "level": level,
         "xp": xp,
-        "dgt": dgt_str(dgt),
+        "dgt": dgt_str(to_dgt(balance.dgt if balance else 0)),
         "next_level_xp": next_level_xp(level),
+        "level_progress": level_progress(level, xp),
+    }
+
+
+def player_wallet(*, user_id: int) -> dict[str, Any]:
+    """Level, balances, badges, titles and inventory of one player (5 queries, no N+1)."""
+    return {
+        **player_balances(user_id=user_id),
         "badges": [
             {"key": b.badge.key, "name": b.badge.name, "icon": b.badge.icon}
             for b in UserBadge.objects.filter(user_id=user_id)
@@ -53,14 +80,118 @@ def player_wallet(*, user_id: int) -> dict[str, Any]:
 def claim_history(*, user_id: int) -> QuerySet[Claim]:
     """The player's payouts, newest first, with the mission and template loaded.
 
-    Each row has mission.template.name, source (claim|auto_grant), base_rewards, bonuses
-    (each {kind, multiplier_xp, multiplier_dgt, detail}), granted and meta_badges.
+    Each row has mission.template.name, source (claim|auto_grant|competitive), base_rewards,
+    bonuses (each {kind, multiplier_xp, multiplier_dgt, detail}), granted and meta_badges;
+    a competitive payout also has mission.standing (the final rank, score, players).
     """
     return (
         Claim.objects.filter(user_id=user_id)
+        .select_related("mission__template", "mission__standing")
+        .order_by("-created_at", "-id")
+    )
+
+
+# What a ledger entry is, from its idempotency key (and, for mission payouts, its Claim row).
+# Keys: "mission:<id>" (claims and auto-grants), "meta:<key>:user:<id>" (achievements),
+# "competitive:..." (tier prizes), "streak:..." (streak rewards); anything else is a grant
+# (admin grants, demo starting balances).
+HISTORY_KINDS = {
+    "claim": "Mission claimed",
+    "auto_grant": "Paid automatically",
+    "achievement": "Achievement",
+    "competitive": "Competition prize",
+    "streak": "Streak reward",
+    "grant": "Grant",
+}
+
+
+def _entry_kind() -> Case:
+    claim_source = Claim.objects.filter(ledger_entry=OuterRef("pk")).values("source")[:1]
+    return Case(
+        When(
+            idempotency_key__startswith="mission:",
+            then=Coalesce(Subquery(claim_source), Value("claim")),
+        ),
+        When(idempotency_key__startswith="meta:", then=Value("achievement")),
+        When(idempotency_key__startswith="competitive", then=Value("competitive")),
+        When(idempotency_key__startswith="streak", then=Value("streak")),
+        default=Value("grant"),
+        output_field=CharField(),
+    )
+
+
+def ledger_history(*, user_id: int, kinds: Sequence[str] | None = None) -> QuerySet[LedgerEntry]:
+    """Every ledger entry of the player, newest first, each annotated with its `kind` (see
+    HISTORY_KINDS); the XP and DGT of all of them sum to the balance. One query per page;
+    `history_rows` adds the claims' bonuses in one more."""
+    qs = (
+        LedgerEntry.objects.filter(user_id=user_id)
+        .annotate(kind=_entry_kind())
         .select_related("mission__template")
         .order_by("-created_at", "-id")
     )
+    if kinds:
+        qs = qs.filter(kind__in=list(kinds))
+    return qs
+
+
+def _standing(standing: CompetitiveStanding | None) -> dict[str, Any] | None:
+    """A competitive payout's final leaderboard entry."""
+    if standing is None:
+        return None
+    return {
+        "rank": standing.rank,
+        "score": standing.score,
+        "players": standing.players,
+        "tier_rank_to": standing.tier_rank_to,
+        "finalized_at": standing.finalized_at,
+    }
+
+
+def history_rows(entries: Iterable[LedgerEntry]) -> list[dict[str, Any]]:
+    """Ledger entries as history rows: what, why, how much, and for mission payouts the base
+    rewards, each bonus (with its explanation) and what was granted."""
+    entries = list(entries)
+    claims = {
+        c.ledger_entry_id: c
+        for c in Claim.objects.filter(ledger_entry_id__in=[e.pk for e in entries])
+    }
+    mission_ids = [e.mission_id for e in entries if e.mission_id is not None]
+    standings = {
+        s.mission_id: s for s in CompetitiveStanding.objects.filter(mission_id__in=mission_ids)
+    }
+    rows = []
+    for entry in entries:
+        claim = claims.get(entry.pk)
+        mission = entry.mission
+        template = mission.template if mission is not None else None
+        kind = getattr(entry, "kind", "grant")
+        rows.append(
+            {
+                "id": entry.pk,
+                "kind": kind,
+                "kind_label": HISTORY_KINDS.get(kind, kind),
+                "reason": entry.reason,
+                "created_at": entry.created_at,
+                "xp": entry.xp,
+                "dgt": dgt_str(entry.dgt),
+                "mission_id": entry.mission_id,
+                "key": template.key if template else None,
+                "name": template.name if template else None,
+                "category": template.category if template else None,
+                "period_type": mission.period_type if mission else None,
+                "period_start": mission.period_start if mission else None,
+                "base_rewards": claim.base_rewards if claim else None,
+                "bonuses": [
+                    {**b, "explanation": b.get("explanation") or bonus_explanation(b)}
+                    for b in (claim.bonuses if claim else [])
+                ],
+                "granted": claim.granted if claim else None,
+                "meta_badges": claim.meta_badges if claim else [],
+                "standing": _standing(standings.get(entry.mission_id or 0)),
+            }
+        )
+    return rows
 
 
 def ledger_differences() -> list[str]:

@@ -1,18 +1,19 @@
-"""Thin Celery tasks: each calls one service. Their schedule belongs to the operations work."""
+"""Thin Celery tasks of the rewards app: each calls one service (schedule: config/schedule.py)."""
 
 from __future__ import annotations
 
 from celery import shared_task
-from django.utils import timezone
 
-from .services import missions_expire_abandoned, rewards_auto_grant_unclaimed
+from missions.tasks import RETRY, instant
 
-
-@shared_task(name="rewards.auto_grant_unclaimed")
-def auto_grant_unclaimed() -> int:
-    return rewards_auto_grant_unclaimed(now=timezone.now())
+from .services import competitive_finalize_due, rewards_auto_grant_unclaimed
 
 
-@shared_task(name="rewards.expire_abandoned")
-def expire_abandoned() -> int:
-    return missions_expire_abandoned(now=timezone.now())
+@shared_task(name="rewards.auto_grant_unclaimed", **RETRY)
+def auto_grant_unclaimed(now: str | None = None) -> int:
+    return rewards_auto_grant_unclaimed(now=instant(now))
+
+
+@shared_task(name="rewards.finalize_competitive", **RETRY)
+def finalize_competitive(now: str | None = None) -> dict[str, int]:
+    return competitive_finalize_due(now=instant(now)).as_dict()

@@ -9,5 +9,6 @@ urlpatterns = [
     path(
         "missions/<int:mission_id>/claim", apis.MissionClaimApi.as_view(), name="api-mission-claim"
     ),
+    path("missions/claim-all", apis.MissionClaimAllApi.as_view(), name="api-missions-claim-all"),
     path("history", apis.HistoryApi.as_view(), name="api-history"),
 ]

@@ -81,3 +81,24 @@ class StreakRestore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.streak}: {self.previous_current} → {self.new_current}"
+
+
+class StreakCredit(models.Model):
+    """A completed daily/weekly mission whose day (or week) the streaks have counted.
+
+    The durable outbox of streak steps: the completion itself (the mission's committed
+    state) is the message, and this row its acknowledgement. A completion without a credit
+    was not counted yet (the process died after the commit, before the receiver); the next
+    completion of that player, or the `streaks.credit_pending` task, counts it in order.
+    """
+
+    mission = models.OneToOneField(
+        "missions.ActiveMission", on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=StreakKind.choices)
+    unit = models.DateField()
+    credited_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.unit} (mission {self.mission_id})"

@@ -8,15 +8,26 @@ older than the last counted one) changes nothing, so replays and races are harml
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from missions.errors import Conflict, NotFound, ValidationFailed
+from missions.models import ActiveMission, MissionState, MissionType, PeriodType
 from rewards.services.inventory import inventory_consume
 
-from .models import Streak, StreakBreak, StreakFreezeUse, StreakKind, StreakRestore
+from .models import (
+    Streak,
+    StreakBreak,
+    StreakCredit,
+    StreakFreezeUse,
+    StreakKind,
+    StreakRestore,
+)
+from .signals import streak_updated
 from .units import FREEZE_ITEM, streak_unit, unit_step
 
 
@@ -67,6 +78,7 @@ def streak_record(*, user_id: int, kind: str, at: datetime) -> StreakUpdate:
         streak.best = max(streak.best, streak.current)
         streak.last_completed = unit
         streak.save(update_fields=["current", "best", "last_completed", "updated_at"])
+        streak_updated.send(sender=Streak, user_id=user_id, kind=kind, update=update)
     return update
 
 
@@ -120,3 +132,77 @@ def streak_restore(
             reason=reason,
             restored_by_id=by_user_id,
         )
+
+
+KIND_FOR_PERIOD: dict[str, str] = {
+    PeriodType.DAILY: StreakKind.DAILY,
+    PeriodType.WEEKLY: StreakKind.WEEKLY,
+}
+
+
+def counted_completions() -> QuerySet[ActiveMission]:
+    """The completions a streak counts: daily and weekly missions the player completed
+    (claimed ones included). A competitive mission is ranked at period end, not completed
+    by the player in a day, so it never counts."""
+    return ActiveMission.objects.filter(
+        period_type__in=list(KIND_FOR_PERIOD),
+        state__in=[MissionState.COMPLETED, MissionState.CLAIMED],
+        completed_at__isnull=False,
+    ).exclude(template__type=MissionType.COMPETITIVE)
+
+
+def pending_completions(since: datetime) -> QuerySet[ActiveMission]:
+    """Counted completions since `since` that have no StreakCredit yet (the outbox)."""
+    credited = StreakCredit.objects.filter(mission_id=OuterRef("pk"))
+    return counted_completions().filter(completed_at__gte=since).exclude(Exists(credited))
+
+
+def _outbox_window() -> timedelta:
+    return timedelta(days=int(settings.STREAKS_OUTBOX_DAYS))
+
+
+def streaks_credit_pending(*, user_id: int, since: datetime) -> int:
+    """Count every uncredited completion of this player since `since`, oldest first, and
+    credit each one; returns how many were counted. Called by the mission_completed
+    receiver after each commit and by the sweep task, so a completion whose receiver never
+    ran (the process died after the commit) still counts, and before any later one."""
+    pending = pending_completions(since).filter(user_id=user_id)
+    kinds = sorted({KIND_FOR_PERIOD[p] for p in pending.values_list("period_type", flat=True)})
+    if not kinds:
+        return 0
+    with transaction.atomic():
+        for kind in kinds:  # fixed order: two credits of one player never deadlock
+            _locked_streak(user_id, kind)
+        # Re-read under the locks: a concurrent credit may have taken some meanwhile.
+        rows = list(
+            pending.order_by("completed_at", "pk").values_list("pk", "period_type", "completed_at")
+        )
+        credits = []
+        for mission_id, period_type, completed_at in rows:
+            assert completed_at is not None  # counted_completions filters on it
+            kind = KIND_FOR_PERIOD[period_type]
+            streak_record(user_id=user_id, kind=kind, at=completed_at)
+            credits.append(
+                StreakCredit(
+                    mission_id=mission_id,
+                    user_id=user_id,
+                    kind=kind,
+                    unit=streak_unit(kind, completed_at),
+                )
+            )
+        StreakCredit.objects.bulk_create(credits)
+    return len(credits)
+
+
+def streaks_credit_all_pending(*, now: datetime) -> int:
+    """The sweep: credit every player with an uncredited completion in the outbox window."""
+    users = (
+        pending_completions(now - _outbox_window())
+        .values_list("user_id", flat=True)
+        .distinct()
+        .order_by("user_id")
+    )
+    return sum(
+        streaks_credit_pending(user_id=user_id, since=now - _outbox_window())
+        for user_id in list(users)
+    )

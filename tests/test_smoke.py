@@ -7,10 +7,10 @@ from tests.factories import TemplateFactory, UserFactory
 
 
 @pytest.mark.django_db
-def test_healthz_checks_the_database_and_cache(client: Client) -> None:
+def test_healthz_checks_the_database_cache_and_channel_layer(client: Client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok"}}
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "channel_layer": "ok"}
 
 
 @pytest.mark.django_db

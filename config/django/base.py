@@ -3,9 +3,13 @@ from config.settings.analytics import *  # noqa: F403
 from config.settings.api import *  # noqa: F403
 from config.settings.celery import *  # noqa: F403
 from config.settings.database import *  # noqa: F403
+from config.settings.forum import *  # noqa: F403
+from config.settings.metrics import *  # noqa: F403
 from config.settings.missions import *  # noqa: F403
 from config.settings.redis import *  # noqa: F403
 from config.settings.rewards import *  # noqa: F403
+from config.settings.serving import *  # noqa: F403
+from config.settings.webhooks import *  # noqa: F403
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", "dev-insecure-key-change-me-in-production-0123456789")
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -29,11 +33,18 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "django_prometheus",
+    "axes",
     "django_jsonform",  # the mission builder's structured JSON editors (admin)
     "missions",
     "rewards",
     "streaks",
     "analytics",
+    "missions.webhooks",
+    # The example host platform and the third-party comments app it is built on.
+    "django.contrib.sites",
+    "django_comments_xtd",
+    "django_comments",
+    "examples.forum",
 ]
 
 MIDDLEWARE = [
@@ -46,7 +57,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Last, as django-axes asks: it answers locked-out logins.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out username and address before any password check.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -71,6 +91,8 @@ TEMPLATES = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"

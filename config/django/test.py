@@ -10,7 +10,6 @@ from .base import *  # noqa: E402,F403
 
 # Tests call tasks inline; the broker path is exercised by its own tests.
 CELERY_TASK_ALWAYS_EAGER = True
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEBUG = False
 STORAGES = {
@@ -20,3 +19,6 @@ STORAGES = {
 # Serve static files from the finders: tests do not run collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Throttles high enough for suites that send many requests; tests/serving/test_throttles.py
+# lowers each one to prove it triggers.
+THROTTLE_RATES = {"auth_token": "10000/minute", "claim": "10000/minute", "ingest": "100000/minute"}

@@ -10,6 +10,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "EXCEPTION_HANDLER": "missions.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # JSON in with size and depth limits, JSON out that always encodes (missions/api_parsers.py).
+    # JSON bodies only: the schema then advertises one request content type, so generated
+    # clients (openapi-python-client) send JSON instead of JSON, form and multipart at once.
+    "DEFAULT_PARSER_CLASSES": ["missions.api_parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["missions.api_parsers.SafeJSONRenderer"],
 }
 
 SPECTACULAR_SETTINGS = {

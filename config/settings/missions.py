@@ -8,11 +8,29 @@ MISSIONS_PER_PERIOD = {
     "weekly": env_int("MISSIONS_WEEKLY", 2),
     "monthly": env_int("MISSIONS_MONTHLY", 1),
 }
+# Assignment policy: a mission is handed out only while at least this percentage of its period
+# remains, so nobody gets a set they cannot reasonably finish (a player who arrives in the last
+# 6 days of a month gets the next month's set instead). A template's
+# metadata.min_remaining_percent overrides its period type's default.
+MISSIONS_MIN_REMAINING_PERCENT = {
+    "daily": env_int("MISSIONS_DAILY_MIN_REMAINING_PERCENT", 0),
+    "weekly": env_int("MISSIONS_WEEKLY_MIN_REMAINING_PERCENT", 10),
+    "monthly": env_int("MISSIONS_MONTHLY_MIN_REMAINING_PERCENT", 10),
+    "special": env_int("MISSIONS_SPECIAL_MIN_REMAINING_PERCENT", 0),
+}
 # A completed mission stays claimable this long after its period ends.
 MISSIONS_CLAIM_GRACE_HOURS = env_int("MISSIONS_CLAIM_GRACE_HOURS", 24)
 # After the grace time, unclaimed rewards are granted automatically.
 MISSIONS_AUTO_GRANT_UNCLAIMED = env_bool("MISSIONS_AUTO_GRANT_UNCLAIMED", True)
 # An event may arrive this long after its period ended and still count.
 MISSIONS_LATE_EVENT_GRACE_MINUTES = env_int("MISSIONS_LATE_EVENT_GRACE_MINUTES", 60)
+# Two-level cache (missions/cache.py) of each player's current missions for the hub and API.
+MISSIONS_CACHE = env_bool("MISSIONS_CACHE", True)
 MISSIONS_MAX_BATCH = 1000
 MISSIONS_MAX_EVENT_DATA_BYTES = 16 * 1024
+# Template JSON limits (the shared validator: admin, API, load_templates): metadata size and
+# the number of values an `in` condition may list.
+MISSIONS_MAX_TEMPLATE_METADATA_BYTES = env_int("MISSIONS_MAX_TEMPLATE_METADATA_BYTES", 16 * 1024)
+MISSIONS_MAX_IN_VALUES = env_int("MISSIONS_MAX_IN_VALUES", 100)
+# While its socket is down, the hub polls GET /api/v1/missions this often (seconds).
+MISSIONS_HUB_POLL_SECONDS = env_int("MISSIONS_HUB_POLL_SECONDS", 5)

@@ -1,8 +1,8 @@
 """competitive: a score per participant over the period (count, or sum of `field`).
 
 Events never complete it: the score counts until the period ends and
-`missions.selectors.leaderboard` ranks it live. At period end the finaliser (scheduler
-issue) fixes the ranks, completes the missions and grants the tier rewards; the target is
+`missions.selectors.leaderboard` ranks it live. At period end the finaliser
+(rewards/services/competitive.py) fixes the ranks and pays the tier rewards; the target is
 the qualifying score.
 """
 

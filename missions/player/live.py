@@ -18,6 +18,10 @@ from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import transaction
 
+from config.redis_guard import LayerUnavailable, cache_get_many_or_raise, layer_call
+
+from .. import metrics
+
 logger = logging.getLogger(__name__)
 
 MESSAGE_TYPES = ("mission:progress", "mission:complete", "mission:new")
@@ -57,7 +61,8 @@ def presence_refresh(user_id: int) -> None:
 def presence_leave(user_id: int) -> None:
     key = _presence_key(user_id)
     try:
-        if cache.decr(key) <= 0:
+        left = cache.decr(key)  # None when the cache is down (a miss)
+        if left is not None and left <= 0:
             cache.delete(key)
     except ValueError:
         pass  # already expired
@@ -72,7 +77,7 @@ def online_user_ids(user_ids: Iterable[int]) -> set[int]:
     if not wanted:
         return set()
     try:
-        found = cache.get_many([_presence_key(u) for u in wanted])
+        found = cache_get_many_or_raise([_presence_key(u) for u in wanted])
     except Exception:
         return wanted
     return {u for u in wanted if (found.get(_presence_key(u)) or 0) > 0}
@@ -82,12 +87,22 @@ def _send_now(user_id: int, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None or not online_user_ids([user_id]):
         return
-    try:
-        async_to_sync(layer.group_send)(
-            user_group(user_id), {"type": "live.message", "message": message}
+
+    async def send() -> None:
+        await layer_call(
+            layer,
+            lambda: layer.group_send(
+                user_group(user_id), {"type": "live.message", "message": message}
+            ),
         )
+
+    try:
+        async_to_sync(send)()
+    except LayerUnavailable:
+        pass  # logged once by the breaker; the hub resyncs from the API when it reconnects
     except Exception:  # a dead channel layer must never undo the committed work
         logger.exception("live message to user %s failed", user_id)
+        metrics.error_recorded("live_send_failed", "warning")
 
 
 def send_on_commit(user_id: int, message: dict[str, Any]) -> None:
@@ -115,16 +130,25 @@ def _send_many_now(messages: Sequence[tuple[int, dict[str, Any]]]) -> None:
         async def to_user(user_id: int, queue: list[dict[str, Any]]) -> None:
             async with slots:
                 for message in queue:  # in order: a user sees progress before completion
-                    await layer.group_send(
-                        user_group(user_id), {"type": "live.message", "message": message}
-                    )
+                    try:
+                        await layer_call(
+                            layer,
+                            lambda message=message: layer.group_send(  # type: ignore[misc]
+                                user_group(user_id), {"type": "live.message", "message": message}
+                            ),
+                        )
+                    except LayerUnavailable:
+                        return  # the rest of this user's queue would arrive out of order
 
         await asyncio.gather(*(to_user(user_id, queue) for user_id, queue in by_user.items()))
 
     try:
         async_to_sync(send_all)()
+    except LayerUnavailable:
+        pass  # logged once by the breaker; the hub resyncs from the API when it reconnects
     except Exception:  # a dead channel layer must never undo the committed work
         logger.exception("live messages to %s users failed", len(by_user))
+        metrics.error_recorded("live_send_failed", "warning")
 
 
 def send_many_on_commit(messages: Iterable[tuple[int, dict[str, Any]]]) -> None:

@@ -19,6 +19,18 @@ ICONS = {
 }  # fmt: skip
 DEFAULT_ICON = "🎯"
 
+# One name per period type, used by the hub's filters, the cards and the "next" line.
+PERIOD_LABELS = {
+    "daily": "Daily",
+    "weekly": "Weekly",
+    "monthly": "Monthly",
+    "special": "Special",
+    "perpetual": "Ongoing",
+}
+# Where a card goes on the hub: claimable first, then in progress; the rest fold into "Done".
+STATE_ORDER = {"completed": 0, "active": 1}
+DONE_STATES = ("claimed", "expired", "failed")
+
 
 def icon_glyph(name: str | None) -> str:
     return ICONS.get(name or "", DEFAULT_ICON)
@@ -45,6 +57,12 @@ def time_left(end: datetime | None, now: datetime) -> str:
     return f"{max(minutes, 1)}m left"
 
 
+def countdown(end: datetime | None, now: datetime) -> str:
+    """`6h 12m` until `end` (the hub's JS ticks it with the same wording)."""
+    text = time_left(end, now)
+    return text.removesuffix(" left")
+
+
 def reward_chips(rewards: dict[str, Any]) -> list[str]:
     chips: list[str] = []
     if rewards.get("xp"):
@@ -68,5 +86,6 @@ def card_context(fields: dict[str, Any], *, icon: str | None, now: datetime) -> 
         "ring_offset": ring_offset(fields["percentage"]),
         "ring_circumference": RING_CIRCUMFERENCE,
         "time_left": time_left(fields["period_end"], now),
+        "period_label": PERIOD_LABELS.get(fields["period_type"], fields["period_type"]),
         "reward_chips": reward_chips(fields["rewards"]),
     }

@@ -98,6 +98,9 @@ class BonusSerializer(serializers.Serializer):
     multiplier_xp = serializers.CharField(help_text="Decimal string, e.g. `1.5`.")
     multiplier_dgt = serializers.CharField(help_text="Decimal string, e.g. `1.25`.")
     detail = serializers.JSONField(help_text="Why it applied (e.g. the streak length).")
+    explanation = serializers.CharField(
+        help_text='For players: "perfect: every monthly mission completed, ×1.25 XP".'
+    )
 
 
 class BalancesSerializer(serializers.Serializer):

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
-from ..models import ActiveMission, MissionProgress
+from rewards.selectors import player_balances
+from streaks.selectors import player_streaks
+
+from ..models import (
+    DRAWN_PERIOD_TYPES,
+    ActiveMission,
+    MissionProgress,
+    MissionTemplate,
+    PeriodType,
+)
+from ..periods import next_reset
+from ..selectors import leaderboard
 
 
 def missions_by_ids(mission_ids: Sequence[int]) -> QuerySet[ActiveMission]:
@@ -17,3 +31,51 @@ def missions_by_ids(mission_ids: Sequence[int]) -> QuerySet[ActiveMission]:
         .prefetch_related(Prefetch("progress", queryset=MissionProgress.objects.order_by("id")))
         .order_by("pk")
     )
+
+
+def player_header(*, user_id: int, now: datetime) -> dict[str, Any]:
+    """The hub header's figures: level and progress inside it, XP, DGT, streaks and the next
+    daily reset; the same numbers as GET /api/v1/me and /api/v1/streaks."""
+    balances = player_balances(user_id=user_id)
+    return {
+        "wallet": balances,
+        "level": balances["level_progress"],
+        "streaks": player_streaks(user_id=user_id, now=now),
+        "next_daily_reset": next_reset(PeriodType.DAILY, now),
+    }
+
+
+def coming_up(*, missions: Sequence[ActiveMission], now: datetime) -> list[dict[str, Any]]:
+    """What the player gets next: for each drawn period type that has active templates but of
+    which they hold no current mission (the assignment policy held the set back, or they were
+    not eligible), when its next set arrives. One query."""
+    held = {m.period_type for m in missions}
+    offered = set(
+        MissionTemplate.objects.filter(is_active=True, period_type__in=DRAWN_PERIOD_TYPES)
+        .values_list("period_type", flat=True)
+        .distinct()
+    )
+    out = []
+    for period_type in DRAWN_PERIOD_TYPES:
+        if period_type in held or period_type not in offered:
+            continue
+        if not settings.MISSIONS_PER_PERIOD.get(period_type):
+            continue
+        out.append({"period_type": period_type, "at": next_reset(period_type, now)})
+    return out
+
+
+def competitive_standing(*, mission: ActiveMission, now: datetime) -> dict[str, Any]:
+    """The player's rank and score on a competitive mission's live leaderboard (rank None
+    while unranked). Five queries: only competitive cards ask."""
+    board = leaderboard(
+        template_key=mission.template.key, now=now, limit=1, around_user_id=mission.user_id
+    )
+    me = board["me"]
+    return {"rank": me["rank"] if me else None, "score": me["score"] if me else 0}
+
+
+def past_results(*, template: MissionTemplate) -> list[dict[str, Any]]:
+    """Final results of the template's finalised past periods, newest first. Empty until
+    competitive finalisation stores leaderboard snapshots (the page then says so)."""
+    return []

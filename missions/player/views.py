@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -14,35 +16,47 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from rewards.levels import xp_for_level
-from rewards.selectors import claim_history, player_wallet
+from rewards.selectors import HISTORY_KINDS, history_rows, ledger_history, player_wallet
 from streaks.selectors import player_streaks
 
-from ..models import ActiveMission
-from ..selectors import mission_counts, player_missions
+from ..cache import player_current_missions
+from ..models import ActiveMission, MissionTemplate, MissionType
+from ..selectors import leaderboard, mission_counts, player_missions
 from ..services import missions_assign_for_user
-from .presentation import RING_CIRCUMFERENCE, card_context
+from .presentation import (
+    DONE_STATES,
+    PERIOD_LABELS,
+    RING_CIRCUMFERENCE,
+    STATE_ORDER,
+    card_context,
+    countdown,
+    time_left,
+)
 from .representations import mission_fields
+from .selectors import coming_up, competitive_standing, past_results, player_header
 
-HUB_FILTERS = [
-    ("all", "All"),
-    ("daily", "Daily"),
-    ("weekly", "Weekly"),
-    ("monthly", "Monthly"),
-    ("special", "Special"),
-    ("perpetual", "Ongoing"),
-]
+HUB_FILTERS = [("all", "All"), *PERIOD_LABELS.items()]
 
 
 def _cards(missions: list[ActiveMission], now: datetime) -> list[dict[str, Any]]:
-    return [
-        card_context(
+    cards = []
+    for mission in missions:
+        card = card_context(
             mission_fields(mission, now=now),
             icon=(mission.template.metadata or {}).get("icon"),
             now=now,
         )
-        for mission in missions
-    ]
+        live = mission.period_end is None or mission.period_end > now
+        if mission.template.type == MissionType.COMPETITIVE and live:
+            card["standing"] = competitive_standing(mission=mission, now=now)
+        cards.append(card)
+    return cards
+
+
+def _header_context(user_id: int, now: datetime) -> dict[str, Any]:
+    header = player_header(user_id=user_id, now=now)
+    header["reset_in"] = countdown(header["next_daily_reset"], now)
+    return header
 
 
 @login_required
@@ -50,24 +64,50 @@ def hub(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     user_id: int = request.user.pk  # type: ignore[assignment]  # login_required: never None
     missions_assign_for_user(user_id=user_id, now=now)
-    missions = list(player_missions(user_id=user_id, now=now))
+    missions = player_current_missions(user_id=user_id, now=now)
     counts = mission_counts(missions)
     filters = [
         (key, label, counts.get(key, 0))
         for key, label in HUB_FILTERS
         if key != "perpetual" or counts.get("perpetual")
     ]
+    # The chosen filter lives in the URL (?period=weekly), so a reload or a shared link keeps it.
+    active_filter = request.GET.get("period", "all")
+    if active_filter not in {key for key, _, _ in filters}:
+        active_filter = "all"
+    cards = _cards(missions, now)
+    # Stable sort: within a state the selector's order (shortest period first) stays.
+    open_cards = sorted(
+        (c for c in cards if c["status"] not in DONE_STATES), key=lambda c: STATE_ORDER[c["status"]]
+    )
+    done_cards = [c for c in cards if c["status"] in DONE_STATES]
     return render(
         request,
         "missions/hub.html",
         {
-            "cards": _cards(missions, now),
-            "streaks": player_streaks(user_id=user_id, now=now),
+            "cards": open_cards,
+            "done_cards": done_cards,
+            "claimable": sum(1 for c in open_cards if c["status"] == "completed"),
+            "header": _header_context(user_id, now),
+            "coming_up": [
+                {**entry, "label": PERIOD_LABELS[entry["period_type"]]}
+                for entry in coming_up(missions=missions, now=now)
+            ],
             "counts": counts,
             "filters": filters,
+            "active_filter": active_filter,
             "ring_circumference": RING_CIRCUMFERENCE,
+            "poll_seconds": settings.MISSIONS_HUB_POLL_SECONDS,
         },
     )
+
+
+@login_required
+def hub_header(request: HttpRequest) -> HttpResponse:
+    """The header as an HTML fragment: the hub's JS swaps it in after a claim."""
+    user_id: int = request.user.pk  # type: ignore[assignment]
+    context = {"header": _header_context(user_id, timezone.now())}
+    return render(request, "missions/_player_header.html", context)
 
 
 @login_required
@@ -84,56 +124,164 @@ def hub_card(request: HttpRequest, mission_id: int) -> HttpResponse:
     return render(request, "missions/_card.html", {"card": _cards([mission], now)[0]})
 
 
-def xp_progress(level: int, xp: int, next_level_xp: int | None) -> int:
-    """How far (0–100) the player is from this level's XP to the next one's."""
-    if next_level_xp is None:
-        return 100
-    floor = xp_for_level(level)
-    span = max(1, next_level_xp - floor)
-    return max(0, min(100, (xp - floor) * 100 // span))
-
-
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
-    """The player's payouts with their bonuses (the same rows as GET /api/v1/history)."""
+    """Every ledger entry of the player with its reason, filterable by kind (the same rows as
+    GET /api/v1/history)."""
     user_id: int = request.user.pk  # type: ignore[assignment]
-    page = Paginator(claim_history(user_id=user_id), 25).get_page(request.GET.get("page"))
-    return render(request, "missions/history.html", {"page": page})
+    kind = request.GET.get("kind", "")
+    if kind not in HISTORY_KINDS:
+        kind = ""
+    entries = ledger_history(user_id=user_id, kinds=[kind] if kind else None)
+    page = Paginator(entries, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "missions/history.html",
+        {
+            "page": page,
+            "rows": history_rows(page.object_list),
+            "kind": kind,
+            "kinds": list(HISTORY_KINDS.items()),
+        },
+    )
 
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     user_id: int = request.user.pk  # type: ignore[assignment]
+    now = timezone.now()
     wallet = player_wallet(user_id=user_id)
     return render(
         request,
         "missions/profile.html",
         {
+            "header": {"level": wallet["level_progress"]},
             "wallet": wallet,
-            "xp_bar": xp_progress(wallet["level"], wallet["xp"], wallet["next_level_xp"]),
-            "streaks": player_streaks(user_id=user_id, now=timezone.now()),
+            "streaks": player_streaks(user_id=user_id, now=now),
         },
     )
 
 
-@never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
-    checks: dict[str, str] = {}
-    healthy = True
+@login_required
+def leaderboard_page(request: HttpRequest, template_key: str) -> HttpResponse:
+    """A competitive mission's live ranking (top 20, my rank, the players around me) and the
+    final results of its past periods."""
+    now = timezone.now()
+    user_id: int = request.user.pk  # type: ignore[assignment]
+    template = MissionTemplate.objects.filter(
+        key=template_key, type=MissionType.COMPETITIVE
+    ).first()
+    if template is None:
+        raise Http404("No competitive mission with this key.")
+    board = leaderboard(template_key=template_key, now=now, limit=20, around_user_id=user_id)
+    top_ids = {entry["user_id"] for entry in board["entries"]}
+    return render(
+        request,
+        "missions/leaderboard.html",
+        {
+            "template": template,
+            "board": board,
+            "period_label": PERIOD_LABELS.get(template.period_type, template.period_type),
+            "ends_in": time_left(board["period_end"], now),
+            # The players around me, unless they are all in the top already.
+            "around": [e for e in board["around"] if e["user_id"] not in top_ids],
+            "past": past_results(template=template),
+            "tiers": (template.metadata or {}).get("reward_tiers") or [],
+        },
+    )
+
+
+def _check_database() -> str:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as exc:  # report, don't raise: this endpoint is for probes
-        checks["database"] = f"error: {exc.__class__.__name__}"
-        healthy = False
-    try:
-        cache.set("healthz", "ok", timeout=5)
-        checks["cache"] = "ok" if cache.get("healthz") == "ok" else "error: read back failed"
-    except Exception as exc:
-        checks["cache"] = f"error: {exc.__class__.__name__}"
-        healthy = False
+        return "ok"
+    finally:
+        connection.close()  # this worker thread's connection goes back to the pool
+
+
+def _check_cache() -> str:
+    cache.set("healthz", "ok", timeout=5)
+    return "ok" if cache.get("healthz") == "ok" else "error: read back failed"
+
+
+# Checks run here, not in the request thread, so a database or Redis that accepts a
+# connection and never answers cannot hold the probe: it answers when the deadline passes.
+# A hung check keeps its worker until its own connect timeout; later probes queue behind it
+# and still answer on time.
+_CHECKS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="healthz")
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database, cache and channel layer, each answered within HEALTHZ_TIMEOUT_SECONDS (503
+    otherwise), and the age of beat's heartbeat (stale: "degraded", still 200)."""
+    deadline = settings.HEALTHZ_TIMEOUT_SECONDS
+    futures = {
+        "database": _CHECKS.submit(_check_database),
+        "cache": _CHECKS.submit(_check_cache),
+        "channel_layer": _CHECKS.submit(_channel_layer_check),
+    }
+    beat_future = _CHECKS.submit(_beat_check)
+    pending: list[Future[Any]] = [*futures.values(), beat_future]
+    wait(pending, timeout=deadline)
+    checks: dict[str, str] = {}
+    for name, future in futures.items():
+        if not future.done():
+            checks[name] = f"error: no answer within {deadline} s"
+        elif future.exception() is not None:  # report, don't raise: this endpoint is for probes
+            checks[name] = f"error: {future.exception().__class__.__name__}"
+        else:
+            checks[name] = future.result()
+    healthy = all(value == "ok" for value in checks.values())
+    beat = (
+        beat_future.result()
+        if beat_future.done()
+        else {"status": "unknown: no answer", "last_run": None, "age_seconds": None}
+    )
+    status = "ok" if healthy else "unhealthy"
+    if healthy and beat["status"] != "ok" and settings.OPS_EXPECT_BEAT:
+        status = "degraded"  # serving works; the lifecycle is late (docs/operations.md)
     return JsonResponse(
-        {"status": "ok" if healthy else "unhealthy", "checks": checks},
+        {"status": status, "checks": checks, "beat": beat},
         status=200 if healthy else 503,
     )
+
+
+def _channel_layer_check() -> str:
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    try:
+        layer = get_channel_layer()
+        if layer is None:
+            return "error: not configured"
+        # A group nobody is in: a round trip to the layer's backend that delivers nothing.
+        async_to_sync(layer.group_send)("healthz", {"type": "healthz.ping"})
+        return "ok"
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"
+
+
+def _beat_check() -> dict[str, Any]:
+    """The age of beat's last heartbeat (ops: beat heartbeat): stale past
+    OPS_BEAT_STALE_SECONDS means rollovers, closes and payouts are late."""
+    from missions.services.lifecycle import beat_last_run
+
+    try:
+        last = beat_last_run()
+    except Exception as exc:
+        return {
+            "status": f"unknown: {exc.__class__.__name__}",
+            "last_run": None,
+            "age_seconds": None,
+        }
+    if last is None:
+        return {"status": "never", "last_run": None, "age_seconds": None}
+    age = int((timezone.now() - last).total_seconds())
+    stale = age > int(settings.OPS_BEAT_STALE_SECONDS)
+    return {
+        "status": "stale" if stale else "ok",
+        "last_run": last.isoformat(),
+        "age_seconds": age,
+    }

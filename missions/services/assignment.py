@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
 
+from ..cache import player_cache_bump
 from ..models import (
     DRAWN_PERIOD_TYPES,
     ActiveMission,
@@ -82,6 +83,18 @@ def is_eligible(template: MissionTemplate, player: PlayerContext) -> bool:
     if player.daily_streak < int(pre.get("min_streak") or 0):
         return False
     return template.id not in player.cooling_down
+
+
+def enough_time_left(template: MissionTemplate, period: Period, now: datetime) -> bool:
+    """The assignment policy: hand a mission out only while at least `min_remaining_percent`
+    of its period remains (the template's metadata, else MISSIONS_MIN_REMAINING_PERCENT for its
+    period type; perpetual missions never end)."""
+    if period.end is None:
+        return True
+    percent = (template.metadata or {}).get("min_remaining_percent")
+    if percent is None:
+        percent = settings.MISSIONS_MIN_REMAINING_PERCENT.get(template.period_type, 0)
+    return (period.end - now) * 100 >= (period.end - period.start) * int(percent)
 
 
 def draw_seed(user_id: int, period: Period) -> int:
@@ -208,14 +221,21 @@ def missions_assign(
         for period_type in DRAWN_PERIOD_TYPES:
             if period_type in existing_drawn[user_id]:
                 continue  # already drawn for this period: re-running is a no-op
-            eligible = [t for t in by_period[period_type] if is_eligible(t, player)]
+            period = periods[period_type]
+            eligible = [
+                t
+                for t in by_period[period_type]
+                if is_eligible(t, player) and enough_time_left(t, period, now)
+            ]
             count = settings.MISSIONS_PER_PERIOD.get(period_type, 0)
             chosen += weighted_draw(eligible, count, draw_seed(user_id, periods[period_type]))
         for period_type in (PeriodType.SPECIAL, PeriodType.PERPETUAL):
             chosen += [
                 t
                 for t in by_period[period_type]
-                if t.id not in existing_templates[user_id] and is_eligible(t, player)
+                if t.id not in existing_templates[user_id]
+                and is_eligible(t, player)
+                and enough_time_left(t, _period_of(t, periods, now), now)
             ]
         for template in chosen:
             period = _period_of(template, periods, now)
@@ -237,6 +257,7 @@ def missions_assign(
         transaction.on_commit(
             lambda: missions_assigned.send(sender=ActiveMission, missions=created)
         )
+        player_cache_bump(user_ids={m.user_id for m in created})
     return created
 
 

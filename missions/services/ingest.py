@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -22,6 +23,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .. import metrics
 from ..catalog import action_definitions
 from ..errors import ValidationFailed
 from ..evaluators import EventRecord
@@ -118,17 +120,27 @@ def _lock_users(user_ids: Sequence[int]) -> datetime:
 
 
 def _store(events: Sequence[CleanEvent], now: datetime) -> dict[str, int]:
-    """Insert into the log; returns event_id -> seq for the new ones (repeats are skipped)."""
+    """Insert into the log; returns event_id -> seq for the new ones (repeats are skipped).
+
+    Seqs are drawn in batch order (log order is application order), but rows are inserted
+    in event_id order: two batches that share ids for different users (different user locks)
+    then wait on each other's unique-index entries in one order, never in a cycle (deadlock).
+    """
     if connection.vendor != "postgresql":
         return _store_portable(events, now)
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO missions_event (event_id, user_id, action, occurred_at, data, received_at)
-            SELECT e.event_id, e.user_id, e.action, e.occurred_at, e.data, %s
-            FROM unnest(%s::text[], %s::int[], %s::text[], %s::timestamptz[], %s::jsonb[])
-                 WITH ORDINALITY AS e(event_id, user_id, action, occurred_at, data, n)
-            ORDER BY e.n
+            INSERT INTO missions_event
+                (id, event_id, user_id, action, occurred_at, data, received_at)
+            SELECT e.seq, e.event_id, e.user_id, e.action, e.occurred_at, e.data, %s
+            FROM (
+                SELECT u.*, nextval(pg_get_serial_sequence('missions_event', 'id')) AS seq
+                FROM unnest(%s::text[], %s::int[], %s::text[], %s::timestamptz[], %s::jsonb[])
+                     WITH ORDINALITY AS u(event_id, user_id, action, occurred_at, data, n)
+                ORDER BY u.n
+            ) AS e
+            ORDER BY e.event_id
             ON CONFLICT (event_id) DO NOTHING
             RETURNING id, event_id
             """,
@@ -175,6 +187,7 @@ def events_ingest(*, events: Sequence[Any], now: datetime | None = None) -> Inge
     `now` is the arrival time (received_at); tests pin it, otherwise it is read once the
     users' locks are held, so a user's arrival times grow in log order.
     """
+    started = time.perf_counter()
     clock = now or timezone.now()
     catalog = action_definitions()
     result = IngestResult()
@@ -206,6 +219,7 @@ def events_ingest(*, events: Sequence[Any], now: datetime | None = None) -> Inge
             seen.add(event.event_id)
             unique.append(event)
     if not unique:
+        _record(result, started)
         return result
     with transaction.atomic():
         # Lock first: assignment inside the lock cannot deadlock against another batch's
@@ -232,7 +246,18 @@ def events_ingest(*, events: Sequence[Any], now: datetime | None = None) -> Inge
         ]
         applied = progress_apply(events=records)
         result.completed = applied.completed
+        _record(result, started)
     return result
+
+
+def _record(result: IngestResult, started: float) -> None:
+    """Count the call once it is committed (at once when no transaction is open)."""
+    accepted, duplicates, rejected = result.accepted, result.duplicates, len(result.rejected)
+    transaction.on_commit(
+        lambda: metrics.ingest_recorded(
+            accepted=accepted, duplicates=duplicates, rejected=rejected, started=started
+        )
+    )
 
 
 def track(

@@ -8,7 +8,7 @@ changes back in a fixed number of queries. Replay (replay.py) runs the same fold
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 
+from .. import metrics
+from ..cache import player_cache_bump
 from ..evaluators import EventRecord, MissionRun, ProgressState, evaluator_for
 from ..evaluators.base import ACTIVE, FAILED
 from ..evaluators.matching import value_key
@@ -51,6 +53,8 @@ class FoldResult:
     runs: dict[int, MissionRun]
     completed: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+    # (action, mission type) -> events that moved a mission's progress (for the metrics)
+    updates: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 def run_from(
@@ -98,6 +102,8 @@ def fold(runs: dict[int, MissionRun], events: Sequence[EventRecord]) -> FoldResu
     for event in sorted(events, key=lambda e: e.seq):
         for run in index.get((event.user_id, event.action), ()):
             step = evaluator_for(run.mission_type).apply(run, event, late_grace=grace)
+            if step.changed:
+                result.updates[(event.action, str(run.mission_type))] += 1
             if step.completed:
                 result.completed.append(run.mission_id)
             if step.failed:
@@ -305,6 +311,26 @@ def _announce(
         transaction.on_commit(_completed_sender(missions[mission_id]))
 
 
+def _record(result: FoldResult, missions: dict[int, ActiveMission]) -> None:
+    """One metrics call and one cache-version bump per batch, after the commit."""
+    player_cache_bump(
+        user_ids={
+            r.user_id
+            for r in result.runs.values()
+            if r.state_changed or any(p.changed for p in r.progress.values())
+        }
+    )
+    updates = dict(result.updates)
+    completions = Counter(
+        (m.template.category, m.template.type, m.period_type)
+        for m in (missions[mission_id] for mission_id in result.completed)
+    )
+    if updates or completions:
+        transaction.on_commit(
+            lambda: metrics.progress_recorded(updates=updates, completions=completions)
+        )
+
+
 def _completed_sender(mission: ActiveMission) -> Callable[[], None]:
     def send() -> None:
         # The events and the completion are committed: a failing receiver must not turn the
@@ -319,6 +345,7 @@ def _completed_sender(mission: ActiveMission) -> Callable[[], None]:
                     mission.pk,
                     exc_info=result,
                 )
+                metrics.error_recorded("receiver_failed", "error")
 
     return send
 
@@ -334,6 +361,7 @@ def progress_apply(*, events: Sequence[EventRecord]) -> FoldResult:
     result = fold(runs, events)
     _write(runs.values())
     _announce(runs, missions, result.completed)
+    _record(result, missions)
     return result
 
 

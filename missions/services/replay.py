@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
+from ..cache import player_cache_bump
 from ..evaluators import EventRecord, MissionRun
 from ..models import ActiveMission, Event, MissionProgress, MissionType, ProgressValue
 from ..selectors import format_number
@@ -56,6 +59,46 @@ class ReplayReport:
     events: int = 0
     differences: list[Difference] = field(default_factory=list)
     fixed: int = 0
+    # What the checks of the apps above the engine found (streaks, the ledger).
+    problems: list[str] = field(default_factory=list)
+
+
+# Checks the apps above the engine register in their AppConfig.ready (the engine imports
+# nothing from them): per-user ones get each chunk's user ids, global ones run once.
+USER_CHECKS: list[Callable[[Sequence[int]], list[str]]] = []
+GLOBAL_CHECKS: list[Callable[[], list[str]]] = []
+
+
+def register_replay_check(
+    *,
+    per_users: Callable[[Sequence[int]], list[str]] | None = None,
+    once: Callable[[], list[str]] | None = None,
+) -> None:
+    if per_users is not None and per_users not in USER_CHECKS:
+        USER_CHECKS.append(per_users)
+    if once is not None and once not in GLOBAL_CHECKS:
+        GLOBAL_CHECKS.append(once)
+
+
+def _lifecycle_move(mission: ActiveMission, run: MissionRun, now: datetime) -> bool:
+    """Whether the stored state is the scheduler's close of a mission the log leaves active:
+    expired at period end, a timebound mission failed at its deadline, a competitive one
+    ranked and paid (claimed) or not (expired) at period end."""
+    if run.state != "active":
+        return False
+    if mission.state == "expired":
+        return True
+    grace = timedelta(minutes=int(settings.MISSIONS_LATE_EVENT_GRACE_MINUTES))
+    if mission.state == "failed" and run.mission_type == MissionType.TIMEBOUND:
+        limit = timedelta(minutes=int(run.metadata.get("time_limit_minutes") or 0))
+        ended = mission.period_end is not None and now >= mission.period_end + grace
+        return ended or now >= mission.assigned_at + limit + grace
+    return (
+        mission.state == "claimed"
+        and run.mission_type == MissionType.COMPETITIVE
+        and mission.period_end is not None
+        and now >= mission.period_end + grace
+    )
 
 
 def _compare(
@@ -63,6 +106,7 @@ def _compare(
     rows: Sequence[MissionProgress],
     run: MissionRun,
     values: dict[int, set[str]],
+    now: datetime,
 ) -> list[Difference]:
     out: list[Difference] = []
 
@@ -71,8 +115,12 @@ def _compare(
             Difference(mission.pk, mission.user_id, run.template_key, what, stored, replayed)
         )
 
-    # Claimed counts as completed and expired as active: those moves are not the engine's.
-    stored_state = {"claimed": "completed", "expired": "active"}.get(mission.state, mission.state)
+    # Claimed counts as completed, and the scheduler's closes as active: those moves are
+    # not the engine's.
+    if _lifecycle_move(mission, run, now):
+        stored_state = "active"
+    else:
+        stored_state = {"claimed": "completed"}.get(mission.state, mission.state)
     if stored_state != run.state:
         diff("state", mission.state, run.state)
     if mission.completed_at != run.completed_at:
@@ -94,10 +142,11 @@ def _compare(
 
 def _fix(mission: ActiveMission, rows: Sequence[MissionProgress], run: MissionRun) -> None:
     """Overwrite the stored state with the replayed one (claimed/expired states are kept)."""
-    if mission.state not in ("claimed", "expired"):
+    if mission.state not in ("claimed", "expired", "failed"):
         mission.state = run.state
     mission.completed_at = run.completed_at
     mission.save(update_fields=["state", "completed_at"])
+    player_cache_bump(user_ids=[mission.user_id])
     for row in rows:
         progress = run.progress[row.requirement_key]
         row.current, row.done_at, row.reached_at = (
@@ -118,17 +167,24 @@ def _fix(mission: ActiveMission, rows: Sequence[MissionProgress], run: MissionRu
 
 
 def replay_users(
-    *, user_ids: Sequence[int], since: datetime | None = None, fix: bool = False
+    *,
+    user_ids: Sequence[int],
+    since: datetime | None = None,
+    fix: bool = False,
+    now: datetime | None = None,
 ) -> ReplayReport:
-    """Replay the missions of these users (those whose period ends after `since`)."""
+    """Replay the missions of these users (those whose period ends after `since`); `now`
+    (default: the clock) decides which of the scheduler's closes were due."""
     with transaction.atomic():
         if fix:
             # Hold the users' ingestion locks so no batch lands between replay and fix.
             _lock_users(user_ids)
-        return _replay_users(user_ids=user_ids, since=since, fix=fix)
+        return _replay_users(user_ids=user_ids, since=since, fix=fix, now=now or timezone.now())
 
 
-def _replay_users(*, user_ids: Sequence[int], since: datetime | None, fix: bool) -> ReplayReport:
+def _replay_users(
+    *, user_ids: Sequence[int], since: datetime | None, fix: bool, now: datetime
+) -> ReplayReport:
     report = ReplayReport(users=len(user_ids))
     missions_qs = ActiveMission.objects.select_related("template").filter(user_id__in=user_ids)
     if since is not None:
@@ -165,11 +221,13 @@ def _replay_users(*, user_ids: Sequence[int], since: datetime | None, fix: bool)
     ).values_list("progress_id", "value"):
         values[progress_id].add(value)
     for mission in missions:
-        found = _compare(mission, rows_by_mission[mission.pk], runs[mission.pk], values)
+        found = _compare(mission, rows_by_mission[mission.pk], runs[mission.pk], values, now)
         report.differences += found
         if found and fix:
             _fix(mission, rows_by_mission[mission.pk], runs[mission.pk])
             report.fixed += 1
+    for check in USER_CHECKS:
+        report.problems += check(user_ids)
     return report
 
 
@@ -180,6 +238,7 @@ def replay_events(
     fix: bool = False,
     chunk_size: int = 200,
     on_chunk: Callable[[int], None] | None = None,
+    now: datetime | None = None,
 ) -> ReplayReport:
     """Replay every user with missions (or the given ones), chunk by chunk."""
     if user_ids is None:
@@ -190,12 +249,15 @@ def replay_events(
     total = ReplayReport()
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
-        part = replay_users(user_ids=chunk, since=since, fix=fix)
+        part = replay_users(user_ids=chunk, since=since, fix=fix, now=now)
         total.users += len(chunk)
         total.missions += part.missions
         total.events += part.events
         total.differences += part.differences
         total.fixed += part.fixed
+        total.problems += part.problems
         if on_chunk:
             on_chunk(len(chunk))
+    for check in GLOBAL_CHECKS:
+        total.problems += check()
     return total

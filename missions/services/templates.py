@@ -7,6 +7,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 
+from ..cache import templates_cache_bump
 from ..errors import TemplateInvalid
 from ..models import MissionTemplate
 from ..validation import validate_template
@@ -22,6 +23,7 @@ def templates_version() -> int:
 
 
 def templates_changed() -> None:
+    templates_cache_bump()  # the admin calls this one alone
     try:
         cache.incr(TEMPLATES_VERSION_KEY)
     except ValueError:
@@ -36,6 +38,7 @@ def template_upsert(*, data: dict[str, Any]) -> tuple[MissionTemplate, bool]:
     key = cleaned.pop("key")
     with transaction.atomic():
         template, created = MissionTemplate.objects.update_or_create(key=key, defaults=cleaned)
+        templates_cache_bump()  # now and at the commit (missions/cache.py)
     transaction.on_commit(templates_changed)
     return template, created
 
@@ -76,5 +79,6 @@ def templates_load(*, items: Any) -> tuple[int, int]:
             _, was_created = MissionTemplate.objects.update_or_create(key=key, defaults=cleaned)
             created += int(was_created)
             updated += int(not was_created)
+        templates_cache_bump()
     transaction.on_commit(templates_changed)
     return created, updated

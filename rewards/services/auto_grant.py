@@ -1,7 +1,8 @@
-"""Period-end housekeeping: auto-grant unclaimed rewards, expire abandoned missions.
+"""Period-end housekeeping: auto-grant unclaimed rewards after the grace time.
 
-Both are idempotent and safe to run from several workers at once; the schedule (Celery beat)
-comes with the operations work.
+Idempotent and safe to run from several workers at once; scheduled by Celery beat
+(config/schedule.py). Closing abandoned missions is the engine's
+(missions/services/lifecycle.py).
 """
 
 from __future__ import annotations
@@ -41,15 +42,3 @@ def rewards_auto_grant_unclaimed(*, now: datetime, batch_size: int = 500) -> int
             if mission_auto_grant(mission_id=mission_id, now=now) is not None:
                 granted += 1
         last_id = ids[-1]
-
-
-def missions_expire_abandoned(*, now: datetime) -> int:
-    """Mark active missions whose period ended (plus the late-event grace) as expired.
-
-    These are the "abandoned" missions of analytics. A conditional UPDATE ... WHERE
-    state = 'active', so a mission completed by a late event meanwhile is never expired.
-    """
-    cutoff = now - timedelta(minutes=int(settings.MISSIONS_LATE_EVENT_GRACE_MINUTES))
-    return ActiveMission.objects.filter(
-        state=MissionState.ACTIVE, period_end__isnull=False, period_end__lte=cutoff
-    ).update(state=MissionState.EXPIRED)

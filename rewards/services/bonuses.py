@@ -43,12 +43,45 @@ class Bonus:
     detail: dict[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "kind": self.kind,
             "multiplier_xp": str(self.multiplier_xp),
             "multiplier_dgt": str(self.multiplier_dgt),
             "detail": self.detail,
         }
+        return {**out, "explanation": bonus_explanation(out)}
+
+
+def _minutes(seconds: Any) -> str:
+    minutes = max(1, int(seconds or 0) // 60)
+    return f"{minutes // 60}h {minutes % 60}m" if minutes >= 60 else f"{minutes}m"
+
+
+def bonus_explanation(bonus: dict[str, Any]) -> str:
+    """One line a player reads: the bonus's name, why it applied, what it multiplied.
+
+    Works on stored bonus dicts too (claims made before explanations existed)."""
+    kind = str(bonus.get("kind", "bonus"))
+    detail = bonus.get("detail") or {}
+    xp, dgt = str(bonus.get("multiplier_xp", "1")), str(bonus.get("multiplier_dgt", "1"))
+    if xp == dgt:
+        factors = f"×{xp} XP and DGT"
+    else:
+        factors = ", ".join(
+            f"×{m} {unit}" for m, unit in ((xp, "XP"), (dgt, "DGT")) if Decimal(m) != 1
+        )
+    if kind == "speed":
+        why = (
+            f"done in {_minutes(detail.get('seconds_to_complete'))}, under half the average "
+            f"{_minutes(detail.get('average_seconds'))}"
+        )
+    elif kind == "streak":
+        why = f"{detail.get('daily_streak', '?')}-day daily streak"
+    elif kind == "perfect":
+        why = f"every {detail.get('period_type', '')} mission completed".replace("  ", " ")
+    else:
+        why = kind
+    return f"{kind}: {why}, {factors}"
 
 
 def apply_bonuses(base: dict[str, Any], bonuses: list[Bonus]) -> dict[str, Any]:

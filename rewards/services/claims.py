@@ -14,16 +14,19 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from missions.errors import NotFound
+from missions import metrics
+from missions.cache import player_cache_bump
+from missions.errors import DomainError, NotFound
 from missions.models import ActiveMission, MissionState, PlayerProfile
 
 from ..errors import AlreadyClaimed, ClaimExpired, NotComplete
 from ..levels import next_level_xp
 from ..models import Balance, Claim, ClaimSource
 from .bonuses import apply_bonuses, mission_bonuses
-from .ledger import dgt_str, rewards_grant
+from .ledger import dgt_str, rewards_grant, to_dgt
 from .meta import meta_achievements_check
 
 
@@ -90,8 +93,10 @@ def _pay(mission: ActiveMission, *, now: datetime, source: str) -> ClaimResult:
     mission.state = MissionState.CLAIMED
     mission.claimed_at = now
     mission.save(update_fields=["state", "claimed_at"])
+    player_cache_bump(user_ids=[mission.user_id])
     meta = meta_achievements_check(user_id=mission.user_id)
     bonus_dicts = [b.as_dict() for b in bonuses]
+    transaction.on_commit(lambda: metrics.claim_recorded(source=str(source), result="granted"))
     Claim.objects.create(
         mission=mission,
         user_id=mission.user_id,
@@ -137,6 +142,14 @@ def mission_claim(*, mission_id: int, user_id: int, now: datetime | None = None)
     Conflict subclasses: AlreadyClaimed, NotComplete, ClaimExpired (past the grace time).
     """
     now = now or timezone.now()
+    try:
+        return _claim(mission_id=mission_id, user_id=user_id, now=now)
+    except DomainError as exc:
+        metrics.claim_recorded(source=str(ClaimSource.CLAIM), result=exc.code)
+        raise
+
+
+def _claim(*, mission_id: int, user_id: int, now: datetime) -> ClaimResult:
     with transaction.atomic():
         mission = _locked_mission(mission_id, user_id)
         if mission is None:
@@ -156,6 +169,68 @@ def mission_claim(*, mission_id: int, user_id: int, now: datetime | None = None)
                 )
             )
         return _pay(mission, now=now, source=ClaimSource.CLAIM)
+
+
+@dataclass
+class ClaimAllResult:
+    claimed: list[ClaimResult]
+    total: dict[str, Any]
+    balances: dict[str, Any]
+    level: int
+    next_level_xp: int | None
+
+
+def _sum_rewards(results: list[ClaimResult]) -> dict[str, Any]:
+    xp = sum(int(r.granted.get("xp") or 0) for r in results)
+    dgt = sum((to_dgt(r.granted.get("dgt")) for r in results), to_dgt(0))
+    qty: dict[str, int] = {}
+    for r in results:
+        for item in r.granted.get("items") or []:
+            qty[item["key"]] = qty.get(item["key"], 0) + int(item.get("qty", 1))
+    return {
+        "xp": xp,
+        "dgt": dgt_str(dgt),
+        "items": [{"key": k, "qty": n} for k, n in qty.items()],
+        "badges": [b for r in results for b in r.granted.get("badges") or []],
+        "titles": [t for r in results for t in r.granted.get("titles") or []],
+    }
+
+
+def missions_claim_all(*, user_id: int, now: datetime | None = None) -> ClaimAllResult:
+    """Claim every completed mission of the player that is still claimable.
+
+    Each mission goes through mission_claim (its own transaction and row lock), so each is paid
+    exactly once: a mission a parallel claim (or claim-all) took first is skipped, not paid
+    again. Oldest completion first.
+    """
+    now = now or timezone.now()
+    grace_start = now - timedelta(hours=int(settings.MISSIONS_CLAIM_GRACE_HOURS))
+    mission_ids = list(
+        ActiveMission.objects.filter(user_id=user_id, state=MissionState.COMPLETED)
+        .filter(Q(period_end__isnull=True) | Q(period_end__gt=grace_start))
+        .order_by("completed_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    claimed: list[ClaimResult] = []
+    for mission_id in mission_ids:
+        try:
+            claimed.append(mission_claim(mission_id=mission_id, user_id=user_id, now=now))
+        except (AlreadyClaimed, NotComplete, ClaimExpired):
+            continue  # another request claimed it meanwhile, or it just ran out of time
+    balance = Balance.objects.filter(user_id=user_id).first()
+    level = (
+        PlayerProfile.objects.filter(user_id=user_id).values_list("level", flat=True).first() or 1
+    )
+    return ClaimAllResult(
+        claimed=claimed,
+        total=_sum_rewards(claimed),
+        balances={
+            "xp": balance.xp if balance else 0,
+            "dgt": dgt_str(balance.dgt if balance else 0),
+        },
+        level=level,
+        next_level_xp=next_level_xp(level),
+    )
 
 
 def mission_auto_grant(*, mission_id: int, now: datetime) -> ClaimResult | None:

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from missions import metrics
 from missions.errors import Conflict, ValidationFailed
 from missions.models import PlayerProfile
 
@@ -29,6 +30,7 @@ from ..models import (
     UserBadge,
     UserTitle,
 )
+from ..signals import reward_granted
 
 logger = logging.getLogger(__name__)
 
@@ -185,13 +187,23 @@ def rewards_grant(
                 )
         new_badges = _award(Badge, UserBadge, "badge", user_id, badges)
         new_titles = _award(Title, UserTitle, "title", user_id, titles)
-    return GrantResult(
-        entry=entry,
-        created=True,
-        xp=xp,
-        dgt=dgt,
-        level=level,
-        items=items,
-        badges=new_badges,
-        titles=new_titles,
-    )
+        qty = sum(i["qty"] for i in items)
+        transaction.on_commit(
+            lambda: metrics.rewards_recorded(
+                xp=xp, dgt=dgt, items=qty, badges=len(new_badges), titles=len(new_titles)
+            )
+        )
+        result = GrantResult(
+            entry=entry,
+            created=True,
+            xp=xp,
+            dgt=dgt,
+            level=level,
+            items=items,
+            badges=new_badges,
+            titles=new_titles,
+        )
+        reward_granted.send(
+            sender=LedgerEntry, result=result, user_id=user_id, reason=reason, mission_id=mission_id
+        )
+    return result

@@ -15,18 +15,44 @@ pytestmark = pytest.mark.django_db
 
 
 def test_me_shows_level_balances_badges_titles_and_inventory(api: APIClient) -> None:
-    body = api.get("/api/v1/me").json()
-    assert body == {
+    assert api.get("/api/v1/me").json() == {
         "username": "owner",
         "level": 1,
         "xp": 0,
-        "dgt": body["dgt"],
-        "next_level_xp": body["next_level_xp"],
+        "dgt": "0.00000000",
+        "next_level_xp": 100,  # the curve: level 2 at 100 XP
+        "level_progress": {
+            "start_xp": 0,
+            "next_level_xp": 100,
+            "into": 0,
+            "span": 100,
+            "percent": 0,
+        },  # fmt: skip
         "badges": [],
         "titles": [],
         "inventory": [],
     }
-    assert body["dgt"] in ("0", "0.00", "0.00000000")
+
+
+def test_me_follows_the_level_curve(api: APIClient, owner: Any) -> None:
+    from rewards.services.ledger import rewards_grant
+
+    # Levels at 100, 300, 600, 1000 XP in total (STEP 100 * (L-1) * L / 2).
+    for key, xp, level, next_xp in [
+        ("a", 99, 1, 100),
+        ("b", 1, 2, 300),
+        ("c", 250, 3, 600),
+        ("d", 650, 5, 1500),
+    ]:
+        rewards_grant(
+            user_id=owner.pk,
+            rewards={"xp": xp, "dgt": "0.1"},
+            idempotency_key=f"curve:{key}",
+            reason="test",
+        )
+        body = api.get("/api/v1/me").json()
+        assert (body["level"], body["next_level_xp"]) == (level, next_xp), key
+    assert (body["xp"], body["dgt"]) == (1000, "0.40000000")
 
 
 def test_streaks_show_daily_and_weekly(api: APIClient) -> None:

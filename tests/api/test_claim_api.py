@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from missions.cache import player_cache_bump
 from missions.models import ActiveMission
 from rewards.models import Badge
 from tests.api.conftest import token_client
@@ -34,13 +34,14 @@ def _mission(api: APIClient, key: str) -> dict[str, Any]:
     return next(m for m in api.get("/api/v1/missions").json() if m["key"] == key)
 
 
-def _complete(user: Any) -> None:
+def _complete(user: Any, *keys: str) -> None:
     """Every requirement met, as the engine leaves a mission it completed."""
     now = timezone.now()
-    for mission in ActiveMission.objects.filter(user=user, template__key="poster"):
+    for mission in ActiveMission.objects.filter(user=user, template__key__in=keys or ["poster"]):
         mission.progress.update(current=F("target"), done_at=now)
         mission.state, mission.completed_at = "completed", now
         mission.save(update_fields=["state", "completed_at"])
+    player_cache_bump(user_ids=[user.pk])  # as every write to a player's missions does
 
 
 def test_it_claims_a_completed_mission_and_grants_its_rewards(
@@ -53,20 +54,40 @@ def test_it_claims_a_completed_mission_and_grants_its_rewards(
     response = api.post(f"/api/v1/missions/{mission['id']}/claim")
     assert response.status_code == 200, response.content
     body = response.json()
+    base = {"xp": 50, "dgt": "10.50000000", "items": [], "badges": ["wordsmith"], "titles": []}
     assert body["mission_id"] == mission["id"] and body["source"] == "claim"
-    assert body["base_rewards"]["xp"] == 50 and Decimal(body["base_rewards"]["dgt"]) == Decimal(
-        "10.5"
-    )
-    assert isinstance(body["bonuses"], list)
-    for bonus in body["bonuses"]:
-        assert {"kind", "multiplier_xp", "multiplier_dgt", "detail"} <= set(bonus)
-    assert body["granted"]["xp"] >= 50 and body["granted"]["badges"] == ["wordsmith"]
-    assert body["balances"]["xp"] == body["granted"]["xp"]
+    # The only mission of its day: no perfect day; no streak, no speed sample: no bonus.
+    assert body["base_rewards"] == base and body["bonuses"] == [] and body["granted"] == base
+    assert body["balances"] == {"xp": 50, "dgt": "10.50000000"}
+    assert (body["level"], body["next_level_xp"], body["meta_badges"]) == (1, 100, [])
     assert body["mission"]["status"] == "claimed" and body["mission"]["claimed_at"]
 
     me = api.get("/api/v1/me").json()
-    assert me["xp"] == body["granted"]["xp"] and me["dgt"] == body["granted"]["dgt"]
+    assert (me["xp"], me["dgt"], me["level"]) == (50, "10.50000000", 1)
     assert [b["key"] for b in me["badges"]] == ["wordsmith"]
+
+
+def test_a_perfect_day_multiplies_xp_and_not_dgt(api: APIClient, owner: Any, poster: Any) -> None:
+    TemplateFactory(key="reader", rewards={"xp": 30, "dgt": "1.1"})
+    missions = {m["key"]: m["id"] for m in api.get("/api/v1/missions").json()}
+    _complete(owner, "poster", "reader")
+
+    first = api.post(f"/api/v1/missions/{missions['poster']}/claim").json()
+    perfect = {
+        "kind": "perfect",
+        "multiplier_xp": "1.25",
+        "multiplier_dgt": "1",
+        "detail": {"period_type": "daily", "missions": 2},
+    }
+    assert first["bonuses"] == [perfect]
+    # 50 × 1.25 = 62.5, rounded down; DGT unchanged.
+    assert (first["granted"]["xp"], first["granted"]["dgt"]) == (62, "10.50000000")
+    second = api.post(f"/api/v1/missions/{missions['reader']}/claim").json()
+    # 30 × 1.25 = 37.5 → 37; the day is still perfect once the first is claimed.
+    assert second["bonuses"] == [perfect]
+    assert (second["granted"]["xp"], second["granted"]["dgt"]) == (37, "1.10000000")
+    assert second["balances"] == {"xp": 99, "dgt": "11.60000000"}
+    assert (second["level"], second["next_level_xp"]) == (1, 100)
 
 
 def test_a_second_claim_is_a_409_and_grants_nothing_more(
@@ -139,7 +160,7 @@ def test_history_lists_payouts_with_their_bonuses_paginated(
     assert page["count"] == 1
     row = page["results"][0]
     assert row["mission_id"] == mission["id"] and row["key"] == "poster"
-    assert row["source"] == "claim" and row["granted"] == claim["granted"]
+    assert row["kind"] == "claim" and row["granted"] == claim["granted"]
     assert row["bonuses"] == claim["bonuses"]
     assert api.get("/api/v1/history?page=9").status_code == 404
 

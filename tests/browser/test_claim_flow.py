@@ -108,6 +108,11 @@ def test_events_move_the_card_live_then_claim_grants_and_the_profile_shows_it(
     claimed.wait_for()
     # Exact decimals, trimmed as text: 7.5 (×any bonus), never "7.50000000".
     assert re.search(r"\+\d+ XP · \+\d+(\.\d*[1-9])? DGT", claimed.inner_text())
+    # The claimed card folds into the collapsed "Done" group.
+    page.locator(f'#done-grid #mission-{mission_id}[data-status="claimed"]').wait_for(
+        state="attached"
+    )
+    page.locator("#done-group summary").click()
     page.locator(f"#mission-{mission_id} .claimed").wait_for()
     screenshot(page, "flow-3-claimed")
 
@@ -118,4 +123,4 @@ def test_events_move_the_card_live_then_claim_grants_and_the_profile_shows_it(
     assert page.locator('#badges [data-key="wordsmith"]').count() == 1
     screenshot(page, "flow-4-profile")
     page.goto("/history/")
-    assert page.locator(f'tr[data-mission-id="{mission_id}"]').count() == 1
+    assert page.locator(f'.entry[data-mission-id="{mission_id}"]').count() == 1

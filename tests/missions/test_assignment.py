@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from missions.models import ActiveMission, MissionProgress, MissionTemplate
@@ -13,6 +16,7 @@ from missions.periods import Period, period_for
 from missions.services import missions_assign, missions_assign_all, missions_assign_for_user
 from missions.services.assignment import draw_seed, weighted_draw
 from tests.factories import ProfileFactory, TemplateFactory, UserFactory, requirement
+from tests.locks import backend_pid, wait_until_blocked_on_a_lock
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 
@@ -240,31 +244,60 @@ def test_the_orm_path_for_sqlite_writes_the_same_rows_as_the_sql_path(
     assert len(shape(sql_user.pk)) == len(shape(orm_user.pk)) == 9
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_concurrent_duplicate_insert_is_left_alone(catalog: dict) -> None:
-    from missions.services.assignment import _insert_sql
-
+    """Two assignments of the same player in two transactions: the second read no missions
+    (the first had not committed), so it inserts the same ones, waits on the unique index,
+    and once the first commits leaves them alone instead of failing or duplicating."""
     user = UserFactory()
-    first = missions_assign(user_ids=[user.pk], now=NOW)
-    again = [
-        ActiveMission(
-            template=m.template,
-            user_id=m.user_id,
-            period_type=m.period_type,
-            period_start=m.period_start,
-            period_end=m.period_end,
-            assigned_at=NOW,
-        )
-        for m in first
-    ]
-    assert _insert_sql(again, NOW + timedelta(hours=1)) == []
+    inserted, release = threading.Event(), threading.Event()
+    second_pid: list[int] = []
+    outcome: dict[str, Any] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                outcome["first"] = missions_assign(user_ids=[user.pk], now=NOW)
+                inserted.set()
+                release.wait(timeout=30)
+        except Exception as exc:
+            outcome["first"] = exc
+        finally:
+            inserted.set()
+            connection.close()
+
+    def second() -> None:
+        try:
+            second_pid.append(backend_pid())
+            outcome["second"] = missions_assign(user_ids=[user.pk], now=NOW + timedelta(hours=1))
+        except Exception as exc:
+            outcome["second"] = exc
+        finally:
+            connection.close()
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert inserted.wait(timeout=30)
+    b = threading.Thread(target=second)
+    b.start()
+    try:
+        while not second_pid and b.is_alive():
+            time.sleep(0.01)
+        wait_until_blocked_on_a_lock(second_pid[0])
+    finally:
+        release.set()
+        a.join()
+        b.join()
+
+    assert len(outcome["first"]) == 8, outcome
+    assert outcome["second"] == [], outcome
     assert ActiveMission.objects.filter(user=user).count() == 8
     assert MissionProgress.objects.filter(user=user).count() == 9
     assert not ActiveMission.objects.filter(assigned_at=NOW + timedelta(hours=1)).exists()
 
 
 @pytest.mark.django_db
-def test_lazy_assignment_works_while_redis_is_down(catalog: dict) -> None:
+def test_lazy_assignment_works_while_the_redis_cache_is_down(catalog: dict) -> None:
     from django.test import override_settings
 
     from tests.conftest import DEAD_CACHE

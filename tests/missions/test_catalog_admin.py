@@ -69,6 +69,18 @@ def test_the_admin_shows_a_new_service_key_once_and_revokes_it(admin_client: Any
 
 
 @pytest.mark.django_db
-def test_the_event_log_is_read_only_in_the_admin(admin_client: Any) -> None:
+def test_the_event_log_can_be_viewed_but_never_written_in_the_admin(admin_client: Any) -> None:
+    from missions.models import Event
+    from missions.services.ingest import events_ingest
+    from tests.factories import UserFactory
+    from tests.rewards.test_admin import assert_read_only
+
+    from .engine import at, event
+
+    user = UserFactory()
+    events_ingest(events=[event(user.pk, "post:created", when=at(0, 9))], now=at(0, 9))
+    logged = Event.objects.get(user=user)
     assert admin_client.get(reverse("admin:missions_event_changelist")).status_code == 200
-    assert admin_client.get(reverse("admin:missions_event_add")).status_code == 403
+    assert_read_only(admin_client, logged, {"action": "tip:sent", "event_id": "forged"})
+    logged.refresh_from_db()
+    assert (logged.action, logged.occurred_at) == ("post:created", at(0, 9))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,10 @@ NEEDS_STREAK = {"perpetual_streak_master"}
 
 
 @pytest.mark.django_db
-def test_every_demo_mission_can_be_driven_to_completion_and_replays_clean() -> None:
+def test_every_demo_mission_can_be_driven_to_completion_and_replays_clean(settings: Any) -> None:
+    # Sunday 20:00 is past the assignment policy's share for the week and the month; this test
+    # drives every mission, so the policy (tested in test_assignment_policy.py) is off here.
+    settings.MISSIONS_MIN_REMAINING_PERCENT = {}
     templates = json.loads(DEMO_TEMPLATES.read_text())
     for template in templates:
         if template.get("period_type") == "special":

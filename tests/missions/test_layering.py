@@ -19,9 +19,10 @@ ENGINE = [
     "missions/selectors.py",
     "missions/services",
     "missions/signals.py",
+    "missions/tasks.py",
     "missions/validation.py",
 ]
-ABOVE_ENGINE = ("rewards", "streaks", "analytics", "missions.player")
+ABOVE_ENGINE = ("rewards", "streaks", "analytics", "missions.player", "missions.webhooks")
 
 
 def imported_modules(source: str, module: str, *, is_package: bool = False) -> set[str]:

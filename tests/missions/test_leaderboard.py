@@ -62,3 +62,22 @@ def test_it_shows_a_players_rank_and_neighbours_beyond_the_limit() -> None:
 def test_an_unknown_template_is_not_found() -> None:
     with pytest.raises(NotFound):
         leaderboard(template_key="nope", now=at(0))
+
+
+@pytest.mark.django_db
+def test_a_player_appears_once_even_on_a_template_saved_before_the_one_requirement_rule() -> None:
+    from tests.factories import TemplateFactory
+
+    # Made without the validator, as an old row would be: two requirements on one action.
+    TemplateFactory(
+        key="legacy_race",
+        type="competitive",
+        period_type="weekly",
+        requirements={"b_posts": req(target=1), "a_posts": req(target=1)},
+        metadata={"reward_tiers": [{"rank_to": 1, "rewards": {"xp": 1}}]},
+    )
+    users = [UserFactory(username=f"l{i}") for i in range(2)]
+    for user in users:
+        send(user.pk, "post:created", when=at(0, 1))
+    board = leaderboard(template_key="legacy_race", now=at(0, 12))
+    assert sorted(e["username"] for e in board["entries"]) == ["l0", "l1"]

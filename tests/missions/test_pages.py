@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from missions.models import ActiveMission, MissionProgress
@@ -45,7 +45,7 @@ def test_the_hub_shows_filters_with_counts_rings_and_reward_previews(
     assert 'data-count="daily">1<' in body and 'data-count="weekly">1<' in body
     assert 'data-count="monthly">0<' in body and 'data-count="special">0<' in body
     assert 'data-count="perpetual">1<' in body
-    assert body.count('role="progressbar"') == 3
+    assert body.count('class="ring" role="progressbar"') == 3
     assert 'class="card cat-content state-active"' in body
     assert "+50 XP" in body and "+10 DGT" in body and "1× streak freeze" in body
     assert "✍️" in body  # the template's icon
@@ -102,9 +102,11 @@ def test_history_and_profile_show_a_claim_with_its_rewards(
     Item.objects.get_or_create(key="streak_freeze", defaults={"name": "Streak Freeze"})
     mission_claim(mission_id=mission.pk, user_id=player.pk)
     history = client.get("/history/").content.decode()
-    assert "Forever One" in history and "+50 XP" in history and "+10 DGT" in history
+    # The lone mission of its period, completed: SPEC's perfect bonus (50 XP × 1.25).
+    assert "Forever One" in history and "+62 XP" in history and "+10 DGT" in history
+    assert "×1.25 XP" in history
     profile = client.get("/profile/").content.decode()
-    assert '<div class="stat" id="xp"><small>XP</small><b>50</b>' in profile
+    assert '<div class="stat" id="xp"><small>XP</small><b>62</b>' in profile
     assert '<div class="stat" id="dgt"><small>DGT</small><b>10</b>' in profile
     assert "1× Streak Freeze" in profile
     assert 'id="streak-daily"' in profile
@@ -128,6 +130,10 @@ def test_the_hub_reads_a_fixed_number_of_queries(
     client: Client, player: Any, templates: None, django_assert_num_queries: Any
 ) -> None:
     client.get("/")  # assigns
-    # session, user, missions + templates, progress, streaks (freezes, streak rows)
-    with django_assert_num_queries(6):
+    # session, user, missions + templates, progress, streaks (freezes, streak rows),
+    # the header's balance and level, the period types on offer ("coming up")
+    with override_settings(MISSIONS_CACHE=False), django_assert_num_queries(9):
+        client.get("/")
+    # the missions from the cache: the same less the missions and their progress
+    with django_assert_num_queries(7):
         client.get("/")

@@ -109,3 +109,60 @@ def test_each_instant_is_in_exactly_one_period_of_each_type(instant: datetime) -
         assert after.start == period.end and not after.contains(instant)
         assert period_for(period_type, period.start) == period
         assert period.start.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("period_type", "instant", "reset"),
+    [
+        ("daily", D(2026, 11, 27, 13), D(2026, 11, 28)),
+        ("daily", D(2026, 11, 27), D(2026, 11, 28)),
+        ("weekly", D(2026, 11, 29, 23, 59), D(2026, 11, 30)),  # Sunday night
+        ("weekly", D(2026, 11, 30), D(2026, 12, 7)),
+        ("monthly", D(2026, 12, 31, 12), D(2027, 1, 1)),
+        ("special", D(2026, 12, 5), None),
+        ("perpetual", D(2026, 12, 5), None),
+    ],
+)
+def test_next_reset_is_the_end_of_the_drawn_period(
+    period_type: str, instant: datetime, reset: datetime | None
+) -> None:
+    assert next_reset(period_type, instant) == reset
+
+
+@pytest.mark.parametrize("period_type", ["daily", "weekly", "monthly", "special", "perpetual"])
+def test_a_period_knows_its_type(period_type: str) -> None:
+    template = MissionTemplate(starts_at=D(2026, 12, 1), ends_at=D(2026, 12, 24))
+    assert period_for(period_type, D(2026, 12, 5), template).period_type == period_type
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at"),
+    [(None, None), (D(2026, 12, 1), None), (None, D(2026, 12, 24))],
+)
+def test_a_special_period_needs_both_ends_of_its_window(
+    starts_at: datetime | None, ends_at: datetime | None
+) -> None:
+    template = MissionTemplate(period_type="special", starts_at=starts_at, ends_at=ends_at)
+    with pytest.raises(ValueError, match="^a special period needs a template with starts_at"):
+        period_for("special", D(2026, 12, 5), template)
+
+
+def test_errors_say_what_is_wrong() -> None:
+    with pytest.raises(ValueError, match="^naive datetime: periods need timezone-aware"):
+        period_for("daily", datetime(2026, 1, 1))  # noqa: DTZ001
+    with pytest.raises(ValueError, match="^unknown period type 'hourly'$"):
+        period_for("hourly", D(2026, 1, 1))
+
+
+def test_periods_do_not_depend_on_the_servers_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    # Auckland is UTC+13 in December: its local midnight is 11:00 UTC the day before.
+    monkeypatch.setenv("TZ", "Pacific/Auckland")
+    time.tzset()
+    try:
+        assert period_for("daily", D(2026, 12, 5, 12)).start == D(2026, 12, 5)
+        assert period_for("weekly", D(2026, 12, 6, 12)).start == D(2026, 11, 30)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

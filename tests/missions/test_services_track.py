@@ -18,7 +18,7 @@ from missions.models import ActionType, ActiveMission, Event, MissionProgress
 from missions.player.live import presence_join, user_group
 from missions.services.ingest import events_ingest
 from missions.signals import mission_completed, track_event
-from tests.conftest import DEAD_CACHE
+from tests.conftest import DEAD_CACHE, DEAD_CHANNEL_LAYERS
 from tests.factories import UserFactory
 
 from .engine import event, make_template, req
@@ -261,22 +261,30 @@ def test_an_unknown_user_is_rejected_and_the_rest_of_the_batch_kept() -> None:
 
 
 @pytest.mark.django_db
-def test_no_accepted_event_is_lost_while_redis_is_down() -> None:
+def test_no_accepted_event_is_lost_while_redis_is_down(
+    django_capture_on_commit_callbacks: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Cache and channel layer both on a dead Redis; the after-commit pushes run too."""
     from django.test import override_settings
 
     from missions.services.replay import replay_users
 
     template = quality_template()
     user = UserFactory()
-    with override_settings(CACHES=DEAD_CACHE):
+    with override_settings(CACHES=DEAD_CACHE, CHANNEL_LAYERS=DEAD_CHANNEL_LAYERS):
         for n in range(3):
-            assert (
-                missions.track(user, "post:created", {"content_length": 120}, event_id=f"r{n}")
-                == "accepted"
-            )
+            with django_capture_on_commit_callbacks(execute=True):
+                outcome = missions.track(
+                    user, "post:created", {"content_length": 120}, event_id=f"r{n}"
+                )
+            assert outcome == "accepted"
     progress = MissionProgress.objects.get(user=user, mission__template=template)
     assert progress.current == 2 and Event.objects.filter(user=user).count() == 3
     assert replay_users(user_ids=[user.pk]).differences == []
+    # The progress pushes were attempted and failed without undoing anything.
+    assert any(
+        "live message" in r.getMessage() and "failed" in r.getMessage() for r in caplog.records
+    )
 
 
 @pytest.mark.django_db

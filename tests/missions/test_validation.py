@@ -283,3 +283,12 @@ def test_text_postgres_cannot_store_is_refused_with_its_path() -> None:
     assert "requirements.quality_posts.label" in errors_of(
         with_change("requirements.quality_posts.label", "bad \ud800")
     )
+
+
+def test_a_competitive_mission_has_exactly_one_requirement_its_score() -> None:
+    tiers = [{"rank_to": 1, "rewards": {"xp": 10}}]
+    data = base("competitive", metadata={"reward_tiers": tiers})
+    data["requirements"]["second"] = {"action": "post:created", "target": 1, "label": "More"}
+    errors = errors_of(data)
+    assert "requirements" in errors
+    assert "exactly one requirement" in " ".join(errors["requirements"])

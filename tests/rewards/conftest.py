@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -26,3 +27,15 @@ def _ledger_stays_balanced(request: pytest.FixtureRequest) -> Iterator[None]:
     request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
     yield
     assert ledger_differences() == []
+
+
+@pytest.fixture(autouse=True)
+def _one_rule_at_a_time(request: pytest.FixtureRequest, settings: Any) -> None:
+    """Most reward tests build one lone mission and expect its base rewards: with SPEC.md's
+    defaults a lone completed mission is perfect (REWARDS_PERFECT_MIN_MISSIONS=1), so here
+    the perfect bonus needs two missions unless a test asks for `spec_defaults`. The bonus
+    tests marked so (and test_spec_defaults_*) check the real defaults."""
+    if request.node.get_closest_marker("spec_defaults"):
+        return
+    settings.REWARDS_PERFECT_MIN_MISSIONS = 2
+    settings.REWARDS_SPEED_MIN_SAMPLE = 5

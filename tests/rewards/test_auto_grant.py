@@ -11,7 +11,6 @@ from rewards.models import Claim, LedgerEntry
 from rewards.selectors import ledger_differences
 from rewards.services import (
     mission_claim,
-    missions_expire_abandoned,
     rewards_auto_grant_unclaimed,
 )
 
@@ -58,13 +57,3 @@ def test_it_grants_nothing_when_auto_grant_is_off() -> None:
     mission(owner)
     assert rewards_auto_grant_unclaimed(now=AFTER_GRACE) == 0
     assert not LedgerEntry.objects.exists()
-
-
-def test_uncompleted_missions_expire_after_the_period_and_late_event_grace() -> None:
-    owner = player()
-    active, done = mission(owner, state="active"), mission(owner)
-    perpetual = mission(owner, state="active", period_type="perpetual")
-    assert missions_expire_abandoned(now=END + timedelta(minutes=59)) == 0
-    assert missions_expire_abandoned(now=END + timedelta(minutes=60)) == 1
-    states = dict(ActiveMission.objects.values_list("pk", "state"))
-    assert states == {active.pk: "expired", done.pk: "completed", perpetual.pk: "active"}

@@ -61,6 +61,7 @@ def test_a_fast_completion_earns_the_speed_bonus() -> None:
             "multiplier_xp": "1.5",
             "multiplier_dgt": "1.25",
             "detail": {"seconds_to_complete": 3600, "average_seconds": 14400, "sample": 5},
+            "explanation": "speed: done in 1h 0m, under half the average 4h 0m, ×1.5 XP, ×1.25 DGT",
         }
     ]
 
@@ -125,6 +126,7 @@ def test_the_one_streak_table_multiplies_xp_and_dgt(
                 "multiplier_xp": multiplier,
                 "multiplier_dgt": multiplier,
                 "detail": {"daily_streak": days},
+                "explanation": f"streak: {days}-day daily streak, ×{multiplier} XP and DGT",
             }
         ]
 
@@ -155,6 +157,7 @@ def test_completing_every_mission_of_the_period_earns_the_perfect_bonus() -> Non
             "multiplier_xp": "1.25",
             "multiplier_dgt": "1",
             "detail": {"period_type": "daily", "missions": 2},
+            "explanation": "perfect: every daily mission completed, ×1.25 XP",
         }
     ]
 
@@ -166,9 +169,36 @@ def test_an_unfinished_mission_in_the_period_prevents_the_perfect_bonus() -> Non
     assert claim(owner, mission(owner))["bonuses"] == []
 
 
-def test_a_lone_mission_in_its_period_is_not_perfect() -> None:
+def test_a_lone_mission_is_not_perfect_when_the_setting_asks_for_two() -> None:
     owner = player()
     assert claim(owner, mission(owner, period_type="monthly"))["bonuses"] == []
+
+
+@pytest.mark.spec_defaults
+def test_a_lone_monthly_mission_completed_is_perfect_by_default() -> None:
+    owner = player()
+    result = claim(owner, mission(owner, period_type="monthly"))
+    assert kinds(result) == ["perfect"]
+    assert result["granted"]["xp"] == 125
+    assert result["bonuses"][0]["detail"] == {"period_type": "monthly", "missions": 1}
+
+
+@pytest.mark.spec_defaults
+def test_one_earlier_completion_is_enough_for_the_speed_average_by_default() -> None:
+    owner = player()
+    template = TemplateFactory(rewards={"xp": 100, "dgt": "10"})
+    with_history(template, took=timedelta(hours=4), n=1)
+    mission(owner, state="active")  # an unfinished sibling: no perfect bonus
+    result = claim(owner, mission(owner, template=template, took=timedelta(hours=1)))
+    assert kinds(result) == ["speed"]
+    assert result["bonuses"][0]["detail"]["sample"] == 1
+
+
+def test_spec_defaults_of_the_bonus_settings() -> None:
+    from config.settings import rewards as defaults
+
+    assert defaults.REWARDS_PERFECT_MIN_MISSIONS == 1
+    assert defaults.REWARDS_SPEED_MIN_SAMPLE == 1
 
 
 def test_all_bonuses_combine_in_order_speed_streak_perfect() -> None:

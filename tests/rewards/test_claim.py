@@ -164,8 +164,9 @@ def test_a_claim_costs_a_fixed_number_of_queries() -> None:
     m = mission(owner, rewards=FULL)
     with CaptureQueriesContext(connection) as ctx:
         mission_claim(mission_id=m.pk, user_id=owner.pk, now=NOW)
-    # Lock, 4 bonus reads, balance, ledger, level, items, badges, titles, meta, claim, reads.
-    assert len(ctx.captured_queries) <= 31, [q["sql"] for q in ctx.captured_queries]
+    # Lock, 4 bonus reads, balance, ledger, level, items, badges, titles, meta, claim, reads,
+    # and the webhook endpoints that may want reward.granted.
+    assert len(ctx.captured_queries) <= 32, [q["sql"] for q in ctx.captured_queries]
 
 
 def test_check_ledger_passes_after_claims() -> None:
@@ -174,3 +175,60 @@ def test_check_ledger_passes_after_claims() -> None:
         m = mission(owner)
         mission_claim(mission_id=m.pk, user_id=owner.pk, now=NOW)
     call_command("check_ledger")
+
+
+def test_a_mission_without_xp_grants_none() -> None:
+    owner = player()
+    result = mission_claim(
+        mission_id=mission(owner, rewards={"dgt": "3"}).pk, user_id=owner.pk, now=NOW
+    )
+    assert (result.base_rewards["xp"], result.granted["xp"]) == (0, 0)
+    assert result.balances == {"xp": 0, "dgt": "3.00000000"}
+
+
+def test_the_claim_row_keeps_each_bonus_and_the_result_the_level_after_meta_rewards() -> None:
+    from rewards.models import MetaAchievement
+
+    badge = Badge.objects.create(key="first_steps", name="First Steps")
+    MetaAchievement.objects.create(
+        key="first_steps", rule="missions_completed", threshold=2, badge=badge, rewards={"xp": 250}
+    )
+    owner = player()
+    first = mission(owner, rewards={"xp": 100})
+    mission(owner, rewards={"xp": 40})  # the same day, completed: a perfect day
+
+    result = mission_claim(mission_id=first.pk, user_id=owner.pk, now=NOW)
+
+    perfect = {
+        "kind": "perfect",
+        "multiplier_xp": "1.25",
+        "multiplier_dgt": "1",
+        "detail": {"period_type": "daily", "missions": 2},
+    }
+    # 100 × 1.25 = 125 XP (level 2), then the meta reward: 375 XP, level 3 (300 ≤ 375 < 600).
+    assert (result.granted["xp"], result.meta_badges, result.bonuses) == (
+        125,
+        ["first_steps"],
+        [perfect],
+    )
+    assert (result.balances["xp"], result.level, result.next_level_xp) == (375, 3, 600)
+    row = Claim.objects.get(mission=first)
+    assert (row.bonuses, row.meta_badges, row.granted["xp"]) == ([perfect], ["first_steps"], 125)
+    assert PlayerProfile.objects.get(user=owner).level == 3
+
+
+def test_one_auto_grant_waits_for_the_deadline_and_never_pays_a_perpetual_mission() -> None:
+    from rewards.services.claims import mission_auto_grant
+
+    owner = player()
+    daily = mission(owner, rewards={"xp": 10})
+    perpetual = mission(owner, rewards={"xp": 10}, period_type="perpetual")
+    assert daily.period_end is not None
+    deadline = daily.period_end + timedelta(hours=24)
+
+    assert mission_auto_grant(mission_id=daily.pk, now=deadline - timedelta(microseconds=1)) is None
+    assert mission_auto_grant(mission_id=perpetual.pk, now=deadline + timedelta(days=999)) is None
+    paid = mission_auto_grant(mission_id=daily.pk, now=deadline)
+    assert paid is not None and paid.source == "auto_grant"
+    assert mission_auto_grant(mission_id=daily.pk, now=deadline) is None  # claimed now
+    assert Balance.objects.get(user=owner).xp == 10

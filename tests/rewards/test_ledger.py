@@ -116,3 +116,65 @@ def test_check_ledger_reports_a_grant_for_a_mission_that_is_not_claimed(
     mission_claim(mission_id=m.pk, user_id=user.pk, now=NOW)
     type(m).objects.filter(pk=m.pk).update(state="completed")
     assert ledger_differences() == [f"mission {m.pk}: not claimed but has 1 grants, 1 claims"]
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"), [("", "why"), ("k", ""), ("", "")], ids=["no_key", "no_reason", "neither"]
+)
+def test_a_grant_needs_a_key_and_a_reason(key: str, reason: str) -> None:
+    user = player()
+    with pytest.raises(ValidationFailed, match="^idempotency_key and reason are required$") as e:
+        rewards_grant(user_id=user.pk, rewards={"xp": 1}, idempotency_key=key, reason=reason)
+    assert e.value.errors == {"idempotency_key": "is required", "reason": "is required"}
+    assert not LedgerEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "dgt"),
+    [
+        (None, "0.00000000"),
+        ("", "0.00000000"),
+        (0, "0.00000000"),
+        ("0.000000019", "0.00000001"),  # rounded down, never up or to even
+        ("2.999999999", "2.99999999"),
+        (Decimal("10.5"), "10.50000000"),
+        (7, "7.00000000"),
+    ],
+)
+def test_dgt_amounts_have_8_places_rounded_down(value: object, dgt: str) -> None:
+    from rewards.services.ledger import dgt_str
+
+    assert dgt_str(value) == dgt
+
+
+def test_a_float_dgt_amount_is_a_type_error_that_says_so() -> None:
+    from rewards.services.ledger import to_dgt
+
+    with pytest.raises(TypeError, match="^DGT amounts are Decimal or str, never float$"):
+        to_dgt(1.5)
+
+
+def test_badges_and_titles_are_new_only_for_their_own_player() -> None:
+    a, b = player(), player()
+    first = rewards_grant(
+        user_id=a.pk,
+        rewards={"badges": ["pioneer"], "titles": ["scout"]},
+        idempotency_key="a1",
+        reason="test",
+    )
+    # Another player holding them does not make them old news for this one.
+    other = rewards_grant(
+        user_id=b.pk,
+        rewards={"badges": ["pioneer", "pioneer"], "titles": ["scout"]},
+        idempotency_key="b1",
+        reason="test",
+    )
+    again = rewards_grant(
+        user_id=a.pk,
+        rewards={"badges": ["pioneer", "helper"], "titles": ["scout"]},
+        idempotency_key="a2",
+        reason="test",
+    )
+    assert (first.badges, first.titles) == (["pioneer"], ["scout"])
+    assert (other.badges, other.titles) == (["pioneer"], ["scout"])
+    assert (again.badges, again.titles) == (["helper"], [])

@@ -19,7 +19,7 @@ from .helpers import NOW, mission, player
 CLAIMS = 50
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_fifty_parallel_claims_pay_once_and_the_rest_conflict_cleanly() -> None:
     owner = player()
     m = mission(owner, rewards={"xp": 100, "dgt": "2.5"})
@@ -56,7 +56,7 @@ def test_fifty_parallel_claims_pay_once_and_the_rest_conflict_cleanly() -> None:
     assert ledger_differences() == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_claims_racing_the_auto_grant_job_still_pay_once() -> None:
     owner = player()
     m = mission(owner, rewards={"xp": 100, "dgt": "2.5"})

@@ -36,6 +36,14 @@ def test_the_wallet_shows_level_balances_badges_titles_and_inventory() -> None:
         "xp": 120,
         "dgt": "3.50000000",
         "next_level_xp": 300,
+        # 120 XP at level 2 (100..300): 20 of the level's 200 XP, 10 %.
+        "level_progress": {
+            "start_xp": 100,
+            "next_level_xp": 300,
+            "into": 20,
+            "span": 200,
+            "percent": 10,
+        },  # fmt: skip
         "badges": [{"key": "wordsmith", "name": "Wordsmith", "icon": "pen"}],
         "titles": [{"key": "scribe", "name": "Scribe", "icon": ""}],
         "inventory": [

@@ -11,7 +11,7 @@ from streaks.services import streak_record
 from tests.rewards.helpers import player
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_completions_of_the_same_day_count_it_once() -> None:
     user = player()
     streak_record(user_id=user.pk, kind="daily", at=datetime(2026, 11, 26, 9, tzinfo=UTC))

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from tqdm import tqdm
 
+from missions.metrics import reset_timer
 from missions.services import missions_assign_all
 
 
@@ -31,9 +32,10 @@ class Command(BaseCommand):
         if options["chunk"] < 1:
             raise CommandError("--chunk must be at least 1")
         users = get_user_model().objects.filter(is_active=True).count()
-        with tqdm(
-            total=users, unit="user", disable=options["no_progress"], file=self.stderr
-        ) as bar:
+        with (
+            tqdm(total=users, unit="user", disable=options["no_progress"], file=self.stderr) as bar,
+            reset_timer("all"),
+        ):
             total = missions_assign_all(
                 now=now, chunk_size=options["chunk"], on_chunk=lambda n, _created: bar.update(n)
             )

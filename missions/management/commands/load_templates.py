@@ -1,10 +1,11 @@
-import json
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from missions.errors import TemplateInvalid
+from missions.json_limits import JsonLimitExceeded, json_loads_limited
 from missions.services import templates_load
 
 
@@ -16,10 +17,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, file: Path, **options: Any) -> None:
         try:
-            items = json.loads(file.read_text())
+            items = json_loads_limited(
+                file.read_bytes(),
+                max_bytes=settings.MISSIONS_MAX_TEMPLATE_FILE_BYTES,
+                what="the file",
+            )
         except FileNotFoundError as exc:
             raise CommandError(f"{file}: no such file") from exc
-        except json.JSONDecodeError as exc:
+        except JsonLimitExceeded as exc:
+            raise CommandError(f"{file}: {exc}") from exc
+        except ValueError as exc:
             raise CommandError(f"{file}: not valid JSON ({exc})") from exc
         try:
             created, updated = templates_load(items=items)

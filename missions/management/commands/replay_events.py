@@ -1,5 +1,6 @@
 """`manage.py replay_events [--user ID ...] [--since ISO] [--fix]`: rebuild progress and
-completions from the event log and report every difference from the stored state."""
+completions from the event log and report every difference from the stored state; then
+the checks the other apps register (streaks rebuilt and compared, the ledger checked)."""
 
 from typing import Any
 
@@ -41,11 +42,18 @@ class Command(BaseCommand):
             )
         for difference in report.differences:
             self.stdout.write(self.style.WARNING(str(difference)))
+        for problem in report.problems:
+            self.stdout.write(self.style.WARNING(problem))
         summary = (
             f"replayed {report.events} events into {report.missions} missions of "
             f"{report.users} users: {len(report.differences)} difference(s)"
         )
         if options["fix"]:
             summary += f", {report.fixed} mission(s) fixed"
-        style = self.style.SUCCESS if not report.differences else self.style.ERROR
+        summary += f"; streaks and ledger: {len(report.problems)} problem(s)"
+        style = (
+            self.style.SUCCESS
+            if not report.differences and not report.problems
+            else self.style.ERROR
+        )
         self.stdout.write(style(summary))

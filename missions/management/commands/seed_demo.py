@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from analytics.services import analytics_refresh
+from examples.forum.demo import seed_forum_demo
 from missions.demo.history import events_for
 from missions.models import ActiveMission, MissionTemplate, PlayerProfile, ServiceKey
 from missions.services import missions_assign_all, templates_load
@@ -153,6 +154,7 @@ class Command(BaseCommand):
                 if index % 10 == 0:
                     UserBadge.objects.get_or_create(user=user, badge=vip)
         seed_rewards_demo()
+        seed_forum_demo(author_username=ADMIN[0])
         past = self.past_history(now, int(options.get("history_days", HISTORY_DAYS)))
         assigned = missions_assign_all(now=now)
         accepted = past + self.history(now)
@@ -176,6 +178,11 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             self.style.SUCCESS(f"Player login: player01 / {PLAYER_PASSWORD}  → {base}/")
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Example forum (posts, replies, likes move missions) → {base}/forum/"
+            )
         )
 
     def past_history(self, now: Any, days: int) -> int:

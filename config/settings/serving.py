@@ -1,0 +1,41 @@
+"""The serving layer: health probe, limits on what a request may carry, throttles, access to
+/metrics, security headers and API tokens. Each can be overridden by the environment."""
+
+from datetime import timedelta
+
+from config.env import env, env_int
+from config.settings.missions import MISSIONS_MAX_BATCH, MISSIONS_MAX_EVENT_DATA_BYTES
+
+# /healthz answers within this many seconds, 503 when a check has not answered by then.
+HEALTHZ_TIMEOUT_SECONDS = env_int("HEALTHZ_TIMEOUT_MS", 1500) / 1000
+
+# JSON from outside (request bodies, event data, template JSON) may nest this deep at most.
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 20)
+# Largest request body, except POST /api/v1/events (a full batch: MISSIONS_MAX_BATCH events
+# at the data limit, about 17 MB). Larger bodies get 413 before they are read.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
+# Largest template file for load_templates.
+MISSIONS_MAX_TEMPLATE_FILE_BYTES = env_int("MISSIONS_MAX_TEMPLATE_FILE_BYTES", 10 * 1024 * 1024)
+# Django's own check on request.body: every body is already bounded by the limits above
+# (config.middleware.BodyLimitASGIMiddleware), the largest being a full events batch.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(
+    API_MAX_BODY_BYTES, MISSIONS_MAX_BATCH * (MISSIONS_MAX_EVENT_DATA_BYTES + 1024)
+)
+
+# API throttles (missions/throttles.py), "<count>/<second|minute|hour|day>": token requests
+# per client address, claims per player, event batches per service key. Over: 429 with
+# Retry-After.
+THROTTLE_RATES = {
+    "auth_token": env("THROTTLE_AUTH_TOKEN", "10/minute"),
+    "claim": env("THROTTLE_CLAIM", "60/minute"),
+    "ingest": env("THROTTLE_INGEST", "3000/minute"),
+}
+
+# Failed logins (django-axes) on /login/, /admin/login/ and POST /api/v1/auth/token: after
+# AXES_FAILURE_LIMIT failures for one username from one address, that pair is locked out for
+# AXES_COOLOFF_TIME (429 with Retry-After); a successful login resets the count.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.middleware.login_lockout_response"

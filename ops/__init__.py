@@ -1,0 +1,1 @@
+"""Operator tooling that drives the whole product: the lifecycle simulation (`make simulate`)."""

@@ -1,0 +1,91 @@
+"""Nothing waits forever (issue 8, defect 2): a Postgres or Redis that accepts TCP and never
+answers turns /healthz into a 503 within 2 s and the API into a 503 with Retry-After."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from .server import asgi_server, database_url_for_tests, silent_port
+
+
+def _get(url: str, **kwargs: Any) -> tuple[int, dict[str, Any], Any, float]:
+    started = time.monotonic()
+    request = urllib.request.Request(url, **kwargs)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, headers, body = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as exc:
+        status, headers, body = exc.code, exc.headers, exc.read()
+    return status, json.loads(body), headers, time.monotonic() - started
+
+
+@pytest.mark.django_db
+def test_every_connection_gets_a_statement_timeout() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        shown = cursor.fetchone()[0]
+    assert shown == f"{settings.DATABASE_STATEMENT_TIMEOUT_MS // 1000}s"
+    assert settings.DATABASES["default"]["OPTIONS"]["connect_timeout"] > 0
+
+
+def test_healthz_answers_503_within_2_s_when_postgres_never_answers() -> None:
+    with (
+        silent_port() as port,
+        asgi_server(
+            {"DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/hung"}, wait_healthy=False
+        ) as url,
+    ):
+        for _ in range(3):  # later probes too, while the first checks still hang
+            status, body, _, elapsed = _get(f"{url}/healthz")
+            assert status == 503
+            assert body["checks"]["database"].startswith("error")
+            assert body["checks"]["cache"] == "ok"
+            assert elapsed < 2.0
+
+
+def test_healthz_answers_503_within_2_s_when_redis_never_answers(
+    django_db_setup: Any, django_db_blocker: Any
+) -> None:
+    with django_db_blocker.unblock():
+        database_url = database_url_for_tests()
+    with (
+        silent_port() as port,
+        asgi_server(
+            {"DATABASE_URL": database_url, "REDIS_URL": f"redis://127.0.0.1:{port}/0"},
+            wait_healthy=False,
+        ) as url,
+    ):
+        status, body, _, elapsed = _get(f"{url}/healthz")
+    assert status == 503
+    assert body["checks"] == {"database": "ok", "cache": "error: no answer within 1.5 s"}
+    assert elapsed < 2.0
+
+
+def test_the_api_answers_503_with_retry_after_when_postgres_never_answers() -> None:
+    with (
+        silent_port() as port,
+        asgi_server(
+            {
+                "DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/hung",
+                "DATABASE_POOL_TIMEOUT": "2",
+            },
+            wait_healthy=False,
+        ) as url,
+    ):
+        status, body, headers, elapsed = _get(
+            f"{url}/api/v1/events",
+            data=b'{"events": []}',
+            headers={"Authorization": "Bearer msk_x", "Content-Type": "application/json"},
+        )
+    assert status == 503
+    assert body["error"] == "database_unavailable"
+    assert headers["Retry-After"] == "5"
+    assert elapsed < 10
