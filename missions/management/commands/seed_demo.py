@@ -17,15 +17,12 @@ from missions.demo.history import events_for
 from missions.models import ActiveMission, MissionTemplate, PlayerProfile, ServiceKey
 from missions.services import missions_assign_all, templates_load
 from missions.services.ingest import events_ingest
+from missions.services.lifecycle import missions_close_ended
 from missions.services.service_keys import key_hash, service_key_create
 from rewards.demo import seed_rewards_demo
 from rewards.levels import xp_for_level
 from rewards.models import Badge, Item, Title, UserBadge
-from rewards.services import (
-    missions_expire_abandoned,
-    rewards_auto_grant_unclaimed,
-    rewards_grant,
-)
+from rewards.services import rewards_auto_grant_unclaimed, rewards_grant
 
 DEMO_TEMPLATES = Path(__file__).resolve().parents[2] / "demo" / "templates.json"
 ADMIN = ("admin", "admin-demo-pass")
@@ -160,7 +157,7 @@ class Command(BaseCommand):
         accepted = past + self.history(now)
         # The real end-of-period paths: unfinished past missions are abandoned, unclaimed
         # completions are granted; then the analytics rollups cover the whole history.
-        missions_expire_abandoned(now=now)
+        missions_close_ended(now=now)
         rewards_auto_grant_unclaimed(now=now)
         today = now.date()
         analytics_refresh(
