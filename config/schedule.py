@@ -99,4 +99,10 @@ SCHEDULE: list[Entry] = [
         every_seconds=BEAT_HEARTBEAT_SECONDS,
         description="Proves beat and a worker run; /healthz reports its age.",
     ),
+    Entry(
+        "analytics: refresh rollups",
+        "analytics.refresh_rollups",
+        every_seconds=env_int("ANALYTICS_REFRESH_SECONDS", 900),
+        description="Rebuilds the analytics rollups of the last ANALYTICS_REFRESH_DAYS days.",
+    ),
 ]
