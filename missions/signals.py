@@ -13,6 +13,11 @@ mission_completed = Signal()
 # kwargs: missions (list[ActiveMission]) newly assigned, possibly for many users
 missions_assigned = Signal()
 
+# kwargs: missions (list[ActiveMission], state completed) — sent INSIDE the transaction that
+# completed them, for receivers whose own writes must commit or roll back with the completion
+# (the webhook outbox). Receivers must not do slow I/O here.
+missions_completed_in_transaction = Signal()
+
 # kwargs: messages (list[tuple[user_id, message dict]]): progress and completion pushes of an
 # applied batch. The player surface (missions/player/receivers.py) sends them after the commit;
 # the engine never imports the live layer.

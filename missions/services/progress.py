@@ -26,7 +26,7 @@ from ..evaluators.base import ACTIVE, FAILED
 from ..evaluators.matching import value_key
 from ..models import ActiveMission, MissionProgress, MissionTemplate, MissionType, ProgressValue
 from ..selectors import format_number
-from ..signals import live_messages, mission_completed
+from ..signals import live_messages, mission_completed, missions_completed_in_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -307,6 +307,10 @@ def _announce(
             )
         )
     live_messages.send(sender=ActiveMission, messages=outbox)
+    if completed:
+        missions_completed_in_transaction.send(
+            sender=ActiveMission, missions=[missions[mission_id] for mission_id in completed]
+        )
     for mission_id in completed:
         transaction.on_commit(_completed_sender(missions[mission_id]))
 

@@ -1,46 +1,47 @@
 """Turn the apps' signals into webhook events (wired in WebhooksConfig.ready).
 
-reward.granted and streak.* are recorded inside the transaction that caused them;
-mission.completed when the engine announces the completion after its commit.
+Every event is recorded inside the transaction that caused it (an outbox): a completion,
+a grant, a streak step or a final leaderboard that rolls back sends nothing, and one that
+commits is delivered even if the process dies right after the commit.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.dispatch import receiver
 
 from missions.models import ActiveMission
-from missions.signals import mission_completed
+from missions.signals import missions_completed_in_transaction
 from rewards.services.ledger import dgt_str
 from rewards.signals import leaderboard_finalised, reward_granted
 from streaks.signals import streak_updated
 
 from .models import WebhookEventType
-from .services import webhook_emit
+from .services import webhook_emit, webhook_emit_many
 
 
-@receiver(mission_completed, dispatch_uid="webhooks.mission_completed")
-def on_mission_completed(sender: Any, mission: ActiveMission, **kwargs: Any) -> None:
-    template = mission.template
-    with transaction.atomic():
-        webhook_emit(
-            type=WebhookEventType.MISSION_COMPLETED,
-            payload={
+@receiver(missions_completed_in_transaction, dispatch_uid="webhooks.mission_completed")
+def on_missions_completed(sender: Any, missions: list[ActiveMission], **kwargs: Any) -> None:
+    webhook_emit_many(
+        type=WebhookEventType.MISSION_COMPLETED,
+        payloads=[
+            {
                 "user_id": mission.user_id,
                 "mission_id": mission.pk,
-                "template_key": template.key,
-                "name": template.name,
-                "category": template.category,
-                "mission_type": template.type,
+                "template_key": mission.template.key,
+                "name": mission.template.name,
+                "category": mission.template.category,
+                "mission_type": mission.template.type,
                 "period_type": mission.period_type,
                 "period_start": mission.period_start,
                 "period_end": mission.period_end,
                 "completed_at": mission.completed_at,
-                "rewards": template.rewards,
-            },
-        )
+                "rewards": mission.template.rewards,
+            }
+            for mission in missions
+        ],
+    )
 
 
 @receiver(reward_granted, dispatch_uid="webhooks.reward_granted")

@@ -13,7 +13,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,19 +36,43 @@ def webhook_emit(
     """Record `type` with `payload` for every active endpoint that wants it, inside the
     caller's transaction; the first attempt is queued after the commit. None when no
     endpoint wants it (nothing is stored)."""
+    events = webhook_emit_many(type=type, payloads=[payload], now=now)
+    return events[0] if events else None
+
+
+def webhook_emit_many(
+    *, type: str, payloads: Sequence[dict[str, Any]], now: datetime | None = None
+) -> list[WebhookEvent]:
+    """webhook_emit for a batch (a batch's completions): one query for the endpoints, one
+    insert for the events and one for their deliveries, whatever the batch size."""
+    if not payloads:
+        return []
     endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.wants(type)]
     if not endpoints:
-        return None
+        return []
     now = now or timezone.now()
-    payload = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))  # plain JSON from now on
     with transaction.atomic():
-        event = WebhookEvent.objects.create(type=type, payload=payload, created_at=now)
+        events = WebhookEvent.objects.bulk_create(
+            [
+                # plain JSON from here on (dates, decimals as the encoder writes them)
+                WebhookEvent(
+                    type=type,
+                    payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
+                    created_at=now,
+                )
+                for payload in payloads
+            ]
+        )
         deliveries = WebhookDelivery.objects.bulk_create(
-            [WebhookDelivery(event=event, endpoint=e, next_attempt_at=now) for e in endpoints]
+            [
+                WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=now)
+                for event in events
+                for endpoint in endpoints
+            ]
         )
     ids = [d.pk for d in deliveries]
     transaction.on_commit(lambda: _enqueue(ids))
-    return event
+    return events
 
 
 def _enqueue(delivery_ids: Iterable[int]) -> None:

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from missions.models import ActiveMission
 from missions.services.ingest import events_ingest
 from tests.factories import UserFactory
 
@@ -19,8 +20,12 @@ from .engine import at, make_template, req
 # savepoint pair of the batch's transaction (nested in the test's): 12.
 QUERIES = 12
 # First contact adds lazy assignment for the whole batch: templates, player profiles
-# (insert, read), existing missions, and one insert of missions and progress in a savepoint.
+# (insert, read), existing missions, and one insert of missions and progress in a savepoint:
+# 7.
 FIRST_CONTACT = QUERIES + 7
+# A batch that completes missions reads the webhook endpoints once (none are configured
+# here, so nothing more is written), however many it completes.
+COMPLETING = 1
 
 
 def templates() -> None:
@@ -74,11 +79,14 @@ def batch(user_ids: list[int], size: int, seed: int) -> list[dict[str, Any]]:
 
 
 def queries_for(events: list[dict[str, Any]], on_commit: Any) -> int:
+    """The batch's queries, less the one webhook-endpoint read of a batch that completes."""
+    completed = ActiveMission.objects.filter(completed_at__isnull=False).count
+    before = completed()
     # Commit hooks run as after a real commit (they mark the users as assigned).
     with on_commit(execute=True), CaptureQueriesContext(connection) as captured:
         result = events_ingest(events=events, now=at(0, 11))
     assert result.accepted == len(events)
-    return len(captured)
+    return len(captured) - (COMPLETING if completed() > before else 0)
 
 
 @pytest.mark.django_db

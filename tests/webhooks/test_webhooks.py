@@ -362,3 +362,43 @@ def test_a_finalised_leaderboard_is_sent_with_its_standings_and_tier_payouts(
         (d["data"]["user_id"], d["data"]["xp"]) for d in documents if d["type"] == "reward.granted"
     )
     assert granted == sorted([(users["ann"].pk, 1000), (users["bea"].pk, 300)])
+
+
+def test_a_completion_whose_process_dies_after_the_commit_is_still_delivered(
+    receiver: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The events are written with the completion: nothing after the commit has to run
+    (here the after-commit callbacks are dropped, as a process killed at that point would)."""
+    users = [UserFactory() for _ in range(3)]
+    endpoint(receiver.url, events=["mission.completed"])
+    template = make_template(requirements={"posts": req(target=1)})
+    for user in users:
+        assign(user.pk, at(0, 9))
+    with django_capture_on_commit_callbacks(execute=False):
+        from missions.services.ingest import events_ingest
+        from tests.missions.engine import event
+
+        events_ingest(
+            events=[event(u.pk, "post:created", when=at(0, 10)) for u in users], now=at(0, 10)
+        )
+    assert receiver.requests == []
+    pending = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
+    assert pending.count() == 3
+    assert webhook_deliveries_due(now=timezone.now()) == 3
+    delivered = sorted(json.loads(r.body)["data"]["user_id"] for r in receiver.requests)
+    assert delivered == sorted(u.pk for u in users)
+    assert all(
+        json.loads(r.body)["data"]["template_key"] == template.key for r in receiver.requests
+    )
+
+
+def test_a_batch_of_completions_costs_one_endpoint_query_and_two_inserts(
+    django_assert_max_num_queries: Any,
+) -> None:
+    from missions.webhooks.services import webhook_emit_many
+
+    endpoint("http://127.0.0.1:1/x", events=["mission.completed"])
+    with django_assert_max_num_queries(5):  # endpoints, events, deliveries, 2 savepoint ops
+        events = webhook_emit_many(type="mission.completed", payloads=[{"n": n} for n in range(50)])
+    assert len(events) == 50
+    assert WebhookDelivery.objects.count() == 50
