@@ -12,7 +12,6 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
-from django.views.decorators.http import require_POST
 
 from . import selectors
 from .economy import actual_per_day, daily_budget
@@ -114,8 +113,10 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_POST
 def refresh(request: HttpRequest) -> HttpResponse:
+    """POST rebuilds the range's rollups; any other method only goes back to the dashboard."""
+    if request.method != "POST":
+        return HttpResponseRedirect(reverse("admin:analytics_dashboard"))
     start, end, _ = date_range(request)
     written = analytics_refresh(start=start, end=end)
     messages.success(request, f"Rollups rebuilt for {start} – {end} ({written} rows).")
