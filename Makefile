@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+METRICS_DIR ?= .metrics
 
 .PHONY: run test lint format typecheck pytest services browser bench soak mutate clean worker beat up simulate
 
@@ -38,7 +39,9 @@ up: venv
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py setup_schedule
-	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
+	# One metrics directory for web, worker and beat, emptied at each start (docs/operations.md).
+	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
+	PROMETHEUS_MULTIPROC_DIR=$(abspath $(METRICS_DIR)) HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
 
 # The lifecycle simulation (not part of make test): SIM="--players 1000 --days 90".
 simulate: venv services

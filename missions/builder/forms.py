@@ -7,10 +7,12 @@ import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django_jsonform.forms.fields import JSONFormField
 
 from ..catalog import action_catalog
 from ..errors import TemplateInvalid
+from ..json_limits import JsonLimitExceeded, json_loads_limited
 from ..models import MissionTemplate
 from ..validation import validate_template
 from . import schemas
@@ -76,6 +78,28 @@ class BuilderField(JSONFormField):
         # wrapped in <div id="builder-<name>"> so the type switch can swap the editor
         self.widget.template_name = "missions/builder/editor.html"
 
+    def to_python(self, value: Any) -> Any:
+        # The JSON limits of every input (depth, size) before the editor's own parse: a
+        # deeply nested value must be a form error, not a RecursionError.
+        if isinstance(value, str) and value not in self.empty_values:
+            try:
+                json_loads_limited(value, max_bytes=settings.API_MAX_BODY_BYTES, what="this JSON")
+            except JsonLimitExceeded as exc:
+                raise forms.ValidationError(str(exc), code="json_limit") from None
+            except ValueError:
+                pass  # the editor's own parse reports invalid JSON
+        return super().to_python(value)
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        if isinstance(data, str):
+            try:
+                json_loads_limited(data, max_bytes=settings.API_MAX_BODY_BYTES)
+            except JsonLimitExceeded:
+                return initial  # shown as stored, the error says why
+            except ValueError:
+                pass
+        return super().bound_data(data, initial)
+
     def validate(self, value: Any) -> None:
         return None
 
@@ -84,13 +108,19 @@ class BuilderField(JSONFormField):
 
 
 def parse_raw_json(text: str) -> Any:
-    """The raw template JSON; broken JSON names its line and column."""
+    """The raw template JSON within the JSON limits; broken JSON names its line and column."""
     try:
-        return json.loads(text)
+        return json_loads_limited(
+            text, max_bytes=settings.API_MAX_BODY_BYTES, what="the template JSON"
+        )
+    except JsonLimitExceeded as exc:
+        raise forms.ValidationError(str(exc), code="json_limit") from None
     except json.JSONDecodeError as exc:
         raise forms.ValidationError(
             f"line {exc.lineno}, column {exc.colno}: {exc.msg}", code="json"
         ) from None
+    except ValueError as exc:  # NaN / Infinity
+        raise forms.ValidationError(str(exc), code="json") from None
 
 
 class MissionTemplateForm(forms.ModelForm):

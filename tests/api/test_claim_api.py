@@ -56,14 +56,24 @@ def test_it_claims_a_completed_mission_and_grants_its_rewards(
     body = response.json()
     base = {"xp": 50, "dgt": "10.50000000", "items": [], "badges": ["wordsmith"], "titles": []}
     assert body["mission_id"] == mission["id"] and body["source"] == "claim"
-    # The only mission of its day: no perfect day; no streak, no speed sample: no bonus.
-    assert body["base_rewards"] == base and body["bonuses"] == [] and body["granted"] == base
-    assert body["balances"] == {"xp": 50, "dgt": "10.50000000"}
+    # The only mission of its day is a perfect day (SPEC: a lone mission included): XP ×1.25,
+    # 50 → 62 (rounded down), DGT unchanged; no streak, no speed sample: no other bonus.
+    perfect = {
+        "kind": "perfect",
+        "multiplier_xp": "1.25",
+        "multiplier_dgt": "1",
+        "detail": {"period_type": "daily", "missions": 1},
+        "explanation": "perfect: every daily mission completed, ×1.25 XP",
+    }
+    granted = {**base, "xp": 62}
+    assert body["base_rewards"] == base and body["bonuses"] == [perfect]
+    assert body["granted"] == granted
+    assert body["balances"] == {"xp": 62, "dgt": "10.50000000"}
     assert (body["level"], body["next_level_xp"], body["meta_badges"]) == (1, 100, [])
     assert body["mission"]["status"] == "claimed" and body["mission"]["claimed_at"]
 
     me = api.get("/api/v1/me").json()
-    assert (me["xp"], me["dgt"], me["level"]) == (50, "10.50000000", 1)
+    assert (me["xp"], me["dgt"], me["level"]) == (62, "10.50000000", 1)
     assert [b["key"] for b in me["badges"]] == ["wordsmith"]
 
 
@@ -78,6 +88,7 @@ def test_a_perfect_day_multiplies_xp_and_not_dgt(api: APIClient, owner: Any, pos
         "multiplier_xp": "1.25",
         "multiplier_dgt": "1",
         "detail": {"period_type": "daily", "missions": 2},
+        "explanation": "perfect: every daily mission completed, ×1.25 XP",
     }
     assert first["bonuses"] == [perfect]
     # 50 × 1.25 = 62.5, rounded down; DGT unchanged.

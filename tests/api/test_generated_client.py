@@ -155,19 +155,20 @@ def test_a_generated_client_runs_the_player_and_service_flows(
     # Player: claim
     claim = _module("api.missions.missions_claim").sync(client=api, mission_id=daily.id)
     assert isinstance(claim, models.ClaimResult), claim
-    assert claim.granted.xp == 40
+    # The player's only daily mission: a perfect day, 40 XP × 1.25.
+    assert claim.base_rewards.xp == 40 and claim.granted.xp == 50
     assert claim.mission.status.value == "claimed"
 
     # Player: me, streaks, history, leaderboard
     me = _module("api.player.me_retrieve").sync(client=api)
     assert isinstance(me, models.Me)
-    assert (me.username, me.xp) == ("mobile", 40)
+    assert (me.username, me.xp) == ("mobile", 50)
     streaks = _module("api.player.streaks_retrieve").sync(client=api)
     assert isinstance(streaks, models.Streaks)
     assert streaks.daily.current == 1
     history = _module("api.player.history_list").sync(client=api)
     assert history.count == 1
-    assert history.results[0].xp == 40 and history.results[0].kind.value == "claim"
+    assert history.results[0].xp == 50 and history.results[0].kind.value == "claim"
     board = _module("api.player.leaderboards_retrieve").sync(client=api, template_key="post_race")
     assert isinstance(board, models.Leaderboard)
     assert board.me is not None and board.me.rank == 1

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
+from missions.cache import player_cache_bump
 from missions.models import ActiveMission, MissionProgress
 from missions.player.live import send_on_commit
 from missions.selectors import player_missions
@@ -190,6 +191,7 @@ def test_it_reconnects_and_resyncs_after_the_socket_drops(page: Any, demo: None)
     page.locator('#live-status[data-state="offline"]').wait_for()
     # Progress made while the hub was away arrives through the resync, not the socket.
     MissionProgress.objects.filter(pk=row.pk).update(current=1)
+    player_cache_bump(user_ids=[row.user_id])  # as every write to a player's missions does
     page.locator('#live-status[data-state="live"]').wait_for(timeout=15_000)
     page.wait_for_function(
         "id => document.querySelector(`#mission-${id} .cur`).textContent === '1'", arg=mission.pk

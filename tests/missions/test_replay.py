@@ -268,11 +268,6 @@ def test_replay_does_not_count_events_that_arrived_before_the_mission_was_assign
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="lazy assignment dates a new mission at the earliest event of the batch's day, so "
-    "a timebound mission's window depends on how events were batched (invariant 2)",
-)
 def test_lazy_assignment_of_a_timebound_mission_does_not_depend_on_batching() -> None:
     from .engine import event
 

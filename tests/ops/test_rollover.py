@@ -30,6 +30,11 @@ def _one_of_each(settings: Any) -> None:
     settings.MISSIONS_LATE_EVENT_GRACE_MINUTES = 60
 
 
+# The templates are assigned 3 h before a boundary: they opt out of the assignment policy
+# that keeps a weekly or monthly mission from a player with under 10 % of its period left.
+ANYTIME = {"min_remaining_percent": 0}
+
+
 def templates() -> dict[str, MissionTemplate]:
     return {
         "daily": make_template(key="d_posts", requirements={"posts": req(target=2)}),
@@ -40,17 +45,23 @@ def templates() -> dict[str, MissionTemplate]:
             metadata={"time_limit_minutes": 24 * 60},
         ),
         "weekly": make_template(
-            key="w_posts", period_type="weekly", requirements={"posts": req(target=5)}
+            key="w_posts",
+            period_type="weekly",
+            requirements={"posts": req(target=5)},
+            metadata=ANYTIME,
         ),
         "competitive": make_template(
             key="w_top",
             type="competitive",
             period_type="weekly",
             requirements={"posts": req(target=1)},
-            metadata={"reward_tiers": [{"rank_to": 1, "rewards": {"xp": 500}}]},
+            metadata={"reward_tiers": [{"rank_to": 1, "rewards": {"xp": 500}}], **ANYTIME},
         ),
         "monthly": make_template(
-            key="m_posts", period_type="monthly", requirements={"posts": req(target=50)}
+            key="m_posts",
+            period_type="monthly",
+            requirements={"posts": req(target=50)},
+            metadata=ANYTIME,
         ),
     }
 

@@ -204,6 +204,7 @@ def test_the_claim_row_keeps_each_bonus_and_the_result_the_level_after_meta_rewa
         "multiplier_xp": "1.25",
         "multiplier_dgt": "1",
         "detail": {"period_type": "daily", "missions": 2},
+        "explanation": "perfect: every daily mission completed, ×1.25 XP",
     }
     # 100 × 1.25 = 125 XP (level 2), then the meta reward: 375 XP, level 3 (300 ≤ 375 < 600).
     assert (result.granted["xp"], result.meta_badges, result.bonuses) == (
