@@ -20,9 +20,9 @@ from .engine import at, make_template, req
 # savepoint pair of the batch's transaction (nested in the test's): 12.
 QUERIES = 12
 # First contact adds lazy assignment for the whole batch: templates, player profiles
-# (insert, read), existing missions, and one insert of missions and progress in a savepoint:
-# 7.
-FIRST_CONTACT = QUERIES + 7
+# (insert, read), the running experiments (analytics' exclusion source), existing missions,
+# and one insert of missions and progress in a savepoint: 8.
+FIRST_CONTACT = QUERIES + 8
 # A batch that completes missions reads the webhook endpoints once (none are configured
 # here, so nothing more is written), however many it completes.
 COMPLETING = 1
