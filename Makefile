@@ -71,7 +71,12 @@ pytest: venv services browser
 
 test: venv services browser lint typecheck pytest
 
-bench: venv services
+$(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install -q -e ".[dev,bench]"
+	touch $@
+
+# Real Postgres + Redis (BENCH_DATABASE_URL / BENCH_REDIS_URL); BENCH="--full" or scenario names.
+bench: venv services $(VENV)/.bench-installed
 	$(PY) bench/run.py $(BENCH)
 
 # Load with faults injected (Redis killed and hung, servers SIGKILLed), then an exact tally.

@@ -6,13 +6,14 @@ returns {"name", "unit", "value", "baseline", "ratio", ...}. Not part of `make t
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,6 +46,81 @@ def ensure_database() -> None:
         subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
 
 
+def _row(
+    figure: str, value: Any, target: Any, baseline: Any = None, *, higher: bool = True
+) -> dict[str, Any]:
+    met = None
+    if isinstance(value, int | float) and isinstance(target, int | float):
+        met = value >= target if higher else value <= target
+    ratio = None
+    if isinstance(value, int | float) and isinstance(baseline, int | float) and baseline:
+        ratio = round(value / baseline, 2) if higher else round(baseline / value, 2)
+    return {
+        "figure": figure,
+        "value": value,
+        "target": target,
+        "baseline": baseline,
+        "ratio_to_baseline": ratio,
+        "met": met,
+    }
+
+
+def summarize(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per target of issue 11: figure, value, target, baseline, ratio, met."""
+    by = {r["name"]: r for r in results}
+    rows = []
+    if "ingest_batched" in by:
+        r = by["ingest_batched"]
+        rows.append(_row("batched ingestion, events/s (15 missions/player)", r["value"],
+                         10_000, r["baseline"]))  # fmt: skip
+        rows.append(_row("same, ratio to the sketch's design", r["ratio"], 10))
+        rows.append(_row("same, vs the pre-issue-11 path (events/s)", r["value"], None,
+                         r["legacy"]["events_per_s"]))  # fmt: skip
+        half = r["new_at_half_peak"]["batch_ms_p99"]
+        rows.append(_row("p99 ms per 1,000-event batch at half the peak", half, 250,
+                         higher=False))  # fmt: skip
+        rows.append(_row("sketch: increments lost, 8 threads on 20 players (%)",
+                         r["sketch_8_threads_20_hot_players"]["lost_pct"], None,
+                         higher=False))  # fmt: skip
+    if "http" in by:
+        r = by["http"]
+        single = r["single_event_64_clients"]
+        rows.append(_row("one event per request, 64 clients, requests/s", single["rps"], 1500))
+        rows.append(_row("same, p99 ms", single["p99_ms"], None, higher=False))
+        batched = r["batched_1000_over_http"]
+        rows.append(_row("1,000-event batches over HTTP, events/s", batched["events_per_s"],
+                         10_000))  # fmt: skip
+        rows.append(_row("missions API p95 ms, 100 clients",
+                         r["missions_api_100_clients"]["p95_ms"], 30, higher=False))  # fmt: skip
+        rows.append(_row("hub page p95 ms, 100 clients", r["hub_page_100_clients"]["p95_ms"],
+                         30, higher=False))  # fmt: skip
+    if "track" in by:
+        r = by["track"]
+        rows.append(_row("track() p99 ms", r["p99_ms"], 5, higher=False))
+        rows.append(_row("track() p50 ms", r["p50_ms"], None, higher=False))
+    if "cost_growth" in by:
+        r = by["cost_growth"]
+        rows.append(_row("throughput drop 1 -> 20 missions/player (%)", r["value"], 20,
+                         r["baseline"], higher=False))  # fmt: skip
+        rows.append(_row(f"throughput drop {r['players_range'][0]:,} -> "
+                         f"{r['players_range'][1]:,} players (%)", r["drop_pct_players"], 20,
+                         higher=False))  # fmt: skip
+    if "rollover" in by:
+        r = by["rollover"]
+        rows.append(_row(f"daily rollover, {r['users']:,} players, seconds", r["seconds"],
+                         60 * r["users"] / 1_000_000, higher=False))  # fmt: skip
+        rows.append(_row("rollover peak memory above start, MiB",
+                         r["peak_memory_mib_above_start"], 1024, higher=False))  # fmt: skip
+        rows.append(_row("rollover, players/s vs one player per call", r["value"], None,
+                         r["baseline"]))  # fmt: skip
+    if "front_door" in by:
+        r = by["front_door"]
+        rows.append(_row("store only (front-door ceiling), events/s", r["value"], 10_000))
+        rows.append(_row("apply only, 5,000 per call, events/s",
+                         r["apply_only"]["per_5000"]["events_per_s"], 10_000))  # fmt: skip
+    return rows
+
+
 def main() -> None:
     ensure_database()
     import django
@@ -53,15 +129,15 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    only = set(sys.argv[1:])
+    args = sys.argv[1:]
+    if "--full" in args:
+        os.environ["BENCH_FULL"] = "1"
+    only = {a for a in args if not a.startswith("--")}
     results = []
     for path in sorted((ROOT / "bench").glob("bench_*.py")):
         if only and path.stem.removeprefix("bench_") not in only:
             continue
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        module = importlib.import_module(f"bench.{path.stem}")
         started = time.perf_counter()
         result = module.run()
         result["seconds_total"] = round(time.perf_counter() - started, 2)
@@ -70,7 +146,17 @@ def main() -> None:
             file=sys.stderr,
         )
         results.append(result)
-    print(json.dumps({"benchmarks": results}, indent=2))
+    summary = {
+        "full": os.environ.get("BENCH_FULL") == "1",
+        "load_average_at_end": os.getloadavg(),
+        "summary": summarize(results),
+        "benchmarks": results,
+    }
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    name = time.strftime("%Y%m%dT%H%M%S") + ("-" + "-".join(sorted(only)) if only else "")
+    (out / f"{name}.json").write_text(json.dumps(summary, indent=2, default=str))
+    print(json.dumps(summary, indent=2, default=str))
 
 
 if __name__ == "__main__":

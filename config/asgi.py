@@ -24,3 +24,11 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Build the cache and channel-layer clients at start-up (no I/O, only imports): the first
+# request, /healthz included, then does not pay for importing redis and channels-redis.
+from channels.layers import get_channel_layer  # noqa: E402
+from django.core.cache import caches  # noqa: E402
+
+get_channel_layer()
+caches["default"]

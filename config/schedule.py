@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.env import env_int
+from config.settings.analytics import ANALYTICS_REFRESH_SECONDS
 
 # How often beat sends the heartbeat task; /healthz reports its age.
 BEAT_HEARTBEAT_SECONDS = env_int("OPS_BEAT_HEARTBEAT_SECONDS", 60)
@@ -50,6 +51,12 @@ SCHEDULE: list[Entry] = [
         crontab=("0", "0", "*", "1"),
         kwargs={"period_type": "monthly"},
         description="The 1st, 00:00 UTC.",
+    ),
+    Entry(
+        "missions: catch up missed rollovers",
+        "missions.rollover_due",
+        every_seconds=SWEEP_SECONDS,
+        description="A rollover that did not finish at 00:00 runs now (skips finished ones).",
     ),
     Entry(
         "missions: close ended periods",
@@ -94,15 +101,15 @@ SCHEDULE: list[Entry] = [
         description="Pending webhook deliveries whose back-off has passed (docs/webhooks.md).",
     ),
     Entry(
+        "analytics: refresh rollups",
+        "analytics.refresh_rollups",
+        every_seconds=ANALYTICS_REFRESH_SECONDS,
+        description="Rebuilds the recent days of the analytics rollups.",
+    ),
+    Entry(
         "ops: beat heartbeat",
         "missions.beat_heartbeat",
         every_seconds=BEAT_HEARTBEAT_SECONDS,
         description="Proves beat and a worker run; /healthz reports its age.",
-    ),
-    Entry(
-        "analytics: refresh rollups",
-        "analytics.refresh_rollups",
-        every_seconds=env_int("ANALYTICS_REFRESH_SECONDS", 900),
-        description="Rebuilds the analytics rollups of the last ANALYTICS_REFRESH_DAYS days.",
     ),
 ]

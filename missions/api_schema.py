@@ -29,6 +29,16 @@ _ERRORS: dict[int, tuple[str, str, str]] = {
     403: ("permission_denied", "CSRF Failed: CSRF token missing.", "Forbidden"),
     404: ("not_found", "No mission 123 for this player.", "Not found (or not yours)"),
     409: ("already_claimed", "mission 123: already claimed", "Conflict"),
+    413: (
+        "too_large",
+        "the body is 2000000 bytes; the limit for this endpoint is 1048576",
+        "Body over the endpoint's limit",
+    ),
+    429: (
+        "throttled",
+        "Request was throttled. Expected available in 12 seconds.",
+        "Too many requests (throttle or failed-login lockout); see Retry-After",
+    ),
 }
 
 
@@ -56,4 +66,20 @@ class ServiceKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "description": "A service key from `manage.py create_service_key NAME` or the admin.",
+        }
+
+
+class PlayerTokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Documents `Authorization: Token <key>` (django-rest-knox, hashed and expiring)."""
+
+    target_class = "missions.token_auth.PlayerTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>` from POST /api/v1/auth/token; it expires after "
+            "API_TOKEN_TTL_HOURS (default 30 days).",
         }

@@ -84,7 +84,16 @@ class EventsIngestApi(APIView):
             ),
             400: OpenApiResponse(ERROR, description="Not a batch, or over 1,000 events."),
             401: OpenApiResponse(ERROR, description="Missing, unknown or revoked service key."),
+            409: OpenApiResponse(
+                ERROR,
+                description="`conflict_retry`: a concurrent batch wrote the same rows and "
+                "nothing was saved; send the same batch again after Retry-After.",
+            ),
             413: OpenApiResponse(ERROR, description="Body larger than a full batch can be."),
+            429: OpenApiResponse(
+                ERROR,
+                description="This service key's rate (THROTTLE_RATES) is spent; see Retry-After.",
+            ),
         },
         examples=[
             OpenApiExample(

@@ -69,9 +69,12 @@ def json_loads_limited(
     return value
 
 
-class LimitedJSONFormField(forms.JSONField):
-    """The admin's JSON text boxes, with the same limits (Django's own field let a deeply
-    nested value through to a RecursionError)."""
+class LimitedJSONMixin:
+    """For a form field that parses JSON text: the same limits (Django's own field let a
+    deeply nested value through to a RecursionError)."""
+
+    empty_values: Any
+    disabled: bool
 
     def to_python(self, value: Any) -> Any:
         if isinstance(value, str) and value not in self.empty_values and not self.disabled:
@@ -81,7 +84,7 @@ class LimitedJSONFormField(forms.JSONField):
                 raise forms.ValidationError(str(exc), code="json_limit") from None
             except ValueError:
                 pass  # Django's own field reports invalid JSON
-        return super().to_python(value)
+        return super().to_python(value)  # type: ignore[misc]
 
     def bound_data(self, data: Any, initial: Any) -> Any:
         if isinstance(data, str) and not self.disabled:
@@ -91,7 +94,11 @@ class LimitedJSONFormField(forms.JSONField):
                 return InvalidJSONInput(data)  # shown back as typed
             except ValueError:
                 pass
-        return super().bound_data(data, initial)
+        return super().bound_data(data, initial)  # type: ignore[misc]
+
+
+class LimitedJSONFormField(LimitedJSONMixin, forms.JSONField):
+    """The admin's JSON text boxes, with the limits."""
 
 
 # For ModelAdmin.formfield_overrides.

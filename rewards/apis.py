@@ -211,7 +211,7 @@ class MissionClaimApi(APIView):
             "concurrency. Browsers (session auth) must send the CSRF token as `X-CSRFToken`."
         ),
         request=None,
-        responses={200: OutputSerializer, **error_responses(401, 403, 404, 409)},
+        responses={200: OutputSerializer, **error_responses(401, 403, 404, 409, 429)},
         tags=["missions"],
     )
     def post(self, request: Request, mission_id: int) -> Response:

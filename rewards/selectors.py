@@ -91,10 +91,11 @@ def claim_history(*, user_id: int) -> QuerySet[Claim]:
     )
 
 
-# What a ledger entry is, from its idempotency key (and, for mission payouts, its Claim row).
-# Keys: "mission:<id>" (claims and auto-grants), "meta:<key>:user:<id>" (achievements),
-# "competitive:..." (tier prizes), "streak:..." (streak rewards); anything else is a grant
-# (admin grants, demo starting balances).
+# What a ledger entry is, from its idempotency key and, for mission payouts, its Claim row's
+# source. Keys: "mission:<id>" (claims, auto-grants and competitive tier prizes: Claim.source
+# says which), "meta:<key>:user:<id>" (achievements), "competitive:..." and "streak:..." (tier
+# prizes and streak rewards granted under keys of their own); anything else is a grant (admin
+# grants, demo starting balances).
 HISTORY_KINDS = {
     "claim": "Mission claimed",
     "auto_grant": "Paid automatically",

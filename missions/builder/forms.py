@@ -12,7 +12,7 @@ from django_jsonform.forms.fields import JSONFormField
 
 from ..catalog import action_catalog
 from ..errors import TemplateInvalid
-from ..json_limits import JsonLimitExceeded, json_loads_limited
+from ..json_limits import JsonLimitExceeded, LimitedJSONMixin, json_loads_limited
 from ..models import MissionTemplate
 from ..validation import validate_template
 from . import schemas
@@ -69,7 +69,7 @@ def template_as_json(template: MissionTemplate) -> dict[str, Any]:
     return out
 
 
-class BuilderField(JSONFormField):
+class BuilderField(LimitedJSONMixin, JSONFormField):
     """A django-jsonform editor whose value is judged by validate_template only (the form's
     clean), not by a second, schema-based validator."""
 

@@ -2,7 +2,9 @@
 least one matching event; done when a run reaches the target.
 
 Each day (or week's Monday) is a ProgressValue row; the run is recomputed from that set, so
-a late event that fills a gap joins two runs.
+a late event that fills a gap joins two runs. `values` may hold only the days near this
+batch's days (progress.py loads no more): the longest run only ever grows, so the new value
+is the larger of the stored one and the longest run among the loaded days.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class StreakEvaluator(Evaluator):
         progress.values.add(key)
         progress.new_values.add(key)
         run = Decimal(longest_run(progress.values, 7 if unit == "week" else 1))
-        if run == progress.current:
+        if run <= progress.current:
             return False
         progress.current = run
         return True

@@ -7,8 +7,8 @@ from typing import Any, cast
 from django.contrib.auth import authenticate
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from knox.models import AuthToken
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -119,9 +119,12 @@ class TokenApi(APIView):
     @extend_schema(
         operation_id="auth_token_create",
         summary="Exchange a username and password for an API token",
-        description="Send it as `Authorization: Token <key>`, or as `?token=` to the WebSocket.",
+        description=(
+            "Send it as `Authorization: Token <key>`, or as `?token=` to the WebSocket. A new "
+            "token each call; it expires after API_TOKEN_TTL_HOURS (default 30 days)."
+        ),
         request=InputSerializer,
-        responses={200: OutputSerializer, **error_responses(400)},
+        responses={200: OutputSerializer, **error_responses(400, 413, 429)},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
@@ -138,9 +141,11 @@ class TokenApi(APIView):
             raise serializers.ValidationError(
                 {"non_field_errors": ["Unable to log in with provided credentials."]}
             )
-        token, _ = Token.objects.get_or_create(user=user)
+        # A new token each time: only its hash is stored, so an old one cannot be shown again.
+        AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
+        _, token = AuthToken.objects.create(user=user)
         warm_player(user.pk)  # a token login warms the cache as a session login does
-        return Response(self.OutputSerializer({"token": token.key}).data)
+        return Response(self.OutputSerializer({"token": token}).data)
 
 
 class LeaderboardEntrySerializer(serializers.Serializer):

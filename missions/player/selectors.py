@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
+from rewards.models import CompetitiveStanding
 from rewards.selectors import player_balances
 from streaks.selectors import player_streaks
 
@@ -20,7 +21,7 @@ from ..models import (
     PeriodType,
 )
 from ..periods import next_reset
-from ..selectors import leaderboard
+from ..selectors import format_number, leaderboard
 
 
 def missions_by_ids(mission_ids: Sequence[int]) -> QuerySet[ActiveMission]:
@@ -75,7 +76,44 @@ def competitive_standing(*, mission: ActiveMission, now: datetime) -> dict[str, 
     return {"rank": me["rank"] if me else None, "score": me["score"] if me else 0}
 
 
-def past_results(*, template: MissionTemplate) -> list[dict[str, Any]]:
-    """Final results of the template's finalised past periods, newest first. Empty until
-    competitive finalisation stores leaderboard snapshots (the page then says so)."""
-    return []
+def past_results(
+    *, template: MissionTemplate, user_id: int, periods: int = 3, top: int = 10
+) -> list[dict[str, Any]]:
+    """Final results of the template's last finalised periods, newest first: each period's
+    top `top` and, when lower, the player's own row (from the finaliser's standings). Two
+    queries."""
+    starts = list(
+        CompetitiveStanding.objects.filter(template=template)
+        .order_by("-period_start")
+        .values_list("period_start", flat=True)
+        .distinct()[:periods]
+    )
+    if not starts:
+        return []
+    rows = (
+        CompetitiveStanding.objects.filter(template=template, period_start__in=starts)
+        .filter(Q(rank__lte=top) | Q(user_id=user_id))
+        .select_related("user")
+        .order_by("-period_start", "rank")
+    )
+    results: dict[datetime, dict[str, Any]] = {}
+    for row in rows:
+        result = results.setdefault(
+            row.period_start,
+            {
+                "period_start": row.period_start,
+                "period_end": row.period_end,
+                "players": row.players,
+                "entries": [],
+            },
+        )
+        result["entries"].append(
+            {
+                "rank": row.rank,
+                "user_id": row.user_id,
+                "username": row.user.get_username(),
+                "score": format_number(row.score),
+                "rewards": row.rewards,
+            }
+        )
+    return list(results.values())

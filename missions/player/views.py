@@ -6,9 +6,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import Any
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -23,6 +25,7 @@ from ..cache import player_current_missions
 from ..models import ActiveMission, MissionTemplate, MissionType
 from ..selectors import leaderboard, mission_counts, player_missions
 from ..services import missions_assign_for_user
+from ..services.lifecycle import beat_last_run
 from .presentation import (
     DONE_STATES,
     PERIOD_LABELS,
@@ -139,7 +142,10 @@ def history(request: HttpRequest) -> HttpResponse:
         "missions/history.html",
         {
             "page": page,
-            "rows": history_rows(page.object_list),
+            "rows": [
+                {**row, "period_label": PERIOD_LABELS.get(row["period_type"] or "", "")}
+                for row in history_rows(page.object_list)
+            ],
             "kind": kind,
             "kinds": list(HISTORY_KINDS.items()),
         },
@@ -185,7 +191,7 @@ def leaderboard_page(request: HttpRequest, template_key: str) -> HttpResponse:
             "ends_in": time_left(board["period_end"], now),
             # The players around me, unless they are all in the top already.
             "around": [e for e in board["around"] if e["user_id"] not in top_ids],
-            "past": past_results(template=template),
+            "past": past_results(template=template, user_id=user_id),
             "tiers": (template.metadata or {}).get("reward_tiers") or [],
         },
     )
@@ -217,10 +223,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """Database, cache and channel layer, each answered within HEALTHZ_TIMEOUT_SECONDS (503
     otherwise), and the age of beat's heartbeat (stale: "degraded", still 200)."""
     deadline = settings.HEALTHZ_TIMEOUT_SECONDS
+    # Build the cache and channel-layer clients here, before any thread uses them: no I/O,
+    # but their first build imports redis, and two threads importing it at once deadlock.
+    layer = get_channel_layer()
+    caches["default"]
     futures = {
         "database": _CHECKS.submit(_check_database),
         "cache": _CHECKS.submit(_check_cache),
-        "channel_layer": _CHECKS.submit(_channel_layer_check),
+        "channel_layer": _CHECKS.submit(_channel_layer_check, layer),
     }
     beat_future = _CHECKS.submit(_beat_check)
     pending: list[Future[Any]] = [*futures.values(), beat_future]
@@ -248,26 +258,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
-def _channel_layer_check() -> str:
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    try:
-        layer = get_channel_layer()
-        if layer is None:
-            return "error: not configured"
-        # A group nobody is in: a round trip to the layer's backend that delivers nothing.
-        async_to_sync(layer.group_send)("healthz", {"type": "healthz.ping"})
-        return "ok"
-    except Exception as exc:
-        return f"error: {exc.__class__.__name__}"
+def _channel_layer_check(layer: Any) -> str:
+    if layer is None:
+        return "error: not configured"
+    # A group nobody is in: a round trip to the layer's backend that delivers nothing.
+    async_to_sync(layer.group_send)("healthz", {"type": "healthz.ping"})
+    return "ok"
 
 
 def _beat_check() -> dict[str, Any]:
     """The age of beat's last heartbeat (ops: beat heartbeat): stale past
     OPS_BEAT_STALE_SECONDS means rollovers, closes and payouts are late."""
-    from missions.services.lifecycle import beat_last_run
-
     try:
         last = beat_last_run()
     except Exception as exc:

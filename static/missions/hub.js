@@ -318,6 +318,11 @@
   });
 
   function onComplete(msg) {
+    // Apply this burst's progress first, so the card shows the final counts with the modal.
+    if (pendingProgress[String(msg.missionId)]) {
+      clearTimeout(progressTimer);
+      flushProgress();
+    }
     var card = cardFor(msg.missionId);
     var name = msg.name || (card && card.dataset.name) || "a mission";
     if (card) {

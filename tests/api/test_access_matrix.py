@@ -76,11 +76,10 @@ def walk(patterns: list[Any], namespace: str = "", prefix: str = "") -> Iterator
 
 @pytest.fixture
 def world(db: None) -> dict[str, Any]:
-    from rest_framework.authtoken.models import Token
-
     from missions.models import ActiveMission
     from missions.services import missions_assign_for_user
     from missions.services.service_keys import service_key_create, service_key_revoke
+    from tests.serving.tokens import api_token
 
     template = TemplateFactory(key="matrix_post", period_type="perpetual")
     competitive = TemplateFactory(key="matrix_top", type="competitive", period_type="weekly")
@@ -104,7 +103,7 @@ def world(db: None) -> dict[str, Any]:
         user = {"player": owner, "other player": other, "staff": staff}.get(name)
         if user is not None:
             client.force_login(user)
-            client.defaults["HTTP_AUTHORIZATION"] = f"Token {Token.objects.create(user=user).key}"
+            client.defaults["HTTP_AUTHORIZATION"] = f"Token {api_token(user)}"
         elif name in SERVICES:
             key = {"service key": valid, "wrong service key": valid[:-4] + "nope"}.get(
                 name, revoked

@@ -50,11 +50,11 @@ def served_schema(db: None) -> Iterator[Any]:
 
 @pytest.fixture
 def player_token(db: None) -> dict[str, str]:
-    from rest_framework.authtoken.models import Token
+    from tests.serving.tokens import api_token
 
     TemplateFactory(key="daily_post", name="Daily Post")
     player = UserFactory(username="fuzzed")
-    return {"Authorization": f"Token {Token.objects.create(user=player).key}"}
+    return {"Authorization": f"Token {api_token(player)}"}
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from missions.models import Event
+from tests.serving.tokens import api_token
 
 from .conftest import assert_log_replays_and_ledger_checks, counted, event
 from .procs import AsgiServer, RedisServer, http, socket_close_code
@@ -112,7 +112,7 @@ def test_batches_api_hub_and_claims_answer_while_redis_dies_hangs_and_returns(
 
     users = counting_players(20)
     player = get_user_model().objects.get(pk=users[0])
-    token = Token.objects.create(user=player).key
+    token = api_token(player)
     claimable = _claimable_missions(player.pk, 5)
     server = start_server("redis-faults", redis_url=redis_server.url)
     session = _session_cookie(server, player.username)
@@ -188,7 +188,7 @@ def test_the_socket_is_refused_with_4503_while_redis_is_down_and_opens_once_it_i
     from missions.player.consumers import CLOSE_LIVE_UNAVAILABLE
 
     (user_id,) = counting_players(1)
-    token = Token.objects.create(user=get_user_model().objects.get(pk=user_id)).key
+    token = api_token(get_user_model().objects.get(pk=user_id))
     server = start_server("socket-faults", redis_url=redis_server.url)
     assert socket_close_code(server, f"token={token}") is None
 

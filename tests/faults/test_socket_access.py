@@ -9,7 +9,8 @@ import json
 from collections.abc import Callable
 
 import pytest
-from rest_framework.authtoken.models import Token
+
+from tests.serving.tokens import api_token
 
 from .conftest import event
 from .procs import AsgiServer, http, socket_close_code
@@ -34,7 +35,7 @@ def test_the_socket_opens_for_players_and_staff_only(
     users = get_user_model().objects
     staff = users.create_user("staff", password="pass-1234", is_staff=True)
     tokens = {
-        name: Token.objects.create(user=users.get(pk=pk)).key
+        name: api_token(users.get(pk=pk))
         for name, pk in (("player", owner_id), ("other player", other_id), ("staff", staff.pk))
     }
     revoked, revoked_raw = service_key_create(name="revoked")

@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from missions.models import ActiveMission, Event
+from tests.serving.tokens import api_token
 
 from .conftest import assert_log_replays_and_ledger_checks, counted, event
 from .procs import AsgiServer, http
@@ -99,10 +99,7 @@ def test_parallel_claims_on_two_servers_pay_each_mission_once(
     )
     missions = list(ActiveMission.objects.filter(template__key__startswith="twin_claim_"))
     assert len(missions) == 16 and all(m.completed_at for m in missions)
-    tokens = {
-        u.pk: Token.objects.create(user=u).key
-        for u in get_user_model().objects.filter(pk__in=users)
-    }
+    tokens = {u.pk: api_token(u) for u in get_user_model().objects.filter(pk__in=users)}
     servers = [start_server(f"claims-{n}", redis_url=settings.REDIS_URL) for n in range(2)]
     attempts = [(m, k) for m in missions for k in range(4)]  # 64 claims, 4 per mission
 

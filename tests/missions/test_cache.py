@@ -11,7 +11,6 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 import missions
 from missions.cache import (
@@ -28,6 +27,7 @@ from missions.services.service_keys import service_key_create
 from tests.conftest import DEAD_CACHE
 from tests.factories import TemplateFactory, UserFactory, requirement
 from tests.servers import asgi_servers
+from tests.serving.tokens import api_token
 
 
 @pytest.fixture
@@ -161,7 +161,7 @@ def test_a_claim_in_one_process_is_seen_by_the_next_read_in_another(tmp_path: Pa
         requirements={"posts": requirement("post:created", target=2)},
     )
     user = UserFactory(username="twoprocs")
-    auth = {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+    auth = {"Authorization": f"Token {api_token(user)}"}
     service = {"Authorization": f"Bearer {service_key_create(name='forum')[1]}"}
     prom = tmp_path / "prometheus"
     prom.mkdir()

@@ -56,7 +56,7 @@ def test_the_hub_header_shows_level_xp_dgt_streak_and_the_next_reset(
     assert me["level_progress"]["into"] == 40 and me["level_progress"]["percent"] == 5
     assert 'id="ph-level" aria-label="Level 8">Lv 8<' in body
     assert "40 / 800 XP to level 9" in body
-    assert 'aria-valuenow="5"' in body and 'style="width: 5%"' in body
+    assert 'aria-valuenow="5"' in body and '<rect width="5" height="1"/>' in body
     assert '<dd id="ph-xp">2840</dd>' in body and '<dd id="ph-dgt">12.5</dd>' in body
     assert 'id="ph-streak"' in body and "0 days" in body
     assert re.search(r'id="ph-reset" data-reset-at="[^"]+T00:00:00\+00:00">in \d', body)
@@ -66,7 +66,7 @@ def test_the_profile_bar_and_label_agree_too(client: Client, player: Any) -> Non
     PlayerProfile.objects.create(user=player, level=8)
     rewards_grant(user_id=player.pk, rewards={"xp": 2840}, idempotency_key="t", reason="t")
     body = client.get("/profile/").content.decode()
-    assert "40 / 800 XP into level 8" in body and 'style="width: 5%"' in body
+    assert "40 / 800 XP into level 8" in body and '<rect width="5" height="1"/>' in body
 
 
 def test_one_name_per_period_on_filters_and_cards(client: Client, player: Any) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from missions.services import track
 from tests.factories import TemplateFactory, UserFactory
@@ -70,3 +71,24 @@ def test_an_unknown_or_non_competitive_key_is_404(client: Client, race: Any) -> 
     TemplateFactory(key="plain")
     assert client.get("/leaderboards/nope/").status_code == 404
     assert client.get("/leaderboards/plain/").status_code == 404
+
+
+def test_past_periods_show_their_final_results_once_finalised(client: Client, race: Any) -> None:
+    from datetime import timedelta
+
+    from missions.services import missions_assign
+    from rewards.services import competitive_finalize_due
+    from tests.missions.engine import send
+
+    then = timezone.now() - timedelta(days=14)
+    me, rival = UserFactory(username="me"), UserFactory(username="rival")
+    missions_assign(user_ids=[me.pk, rival.pk], now=then)
+    for n, user in ((2, rival), (1, me)):
+        for i in range(n):
+            send(user.pk, "post:created", {"content_length": 10}, when=then, event_id=f"{user}{i}")
+    competitive_finalize_due(now=timezone.now())
+    client.force_login(me)
+    past = client.get("/leaderboards/post_race/").content.decode().split('id="past-results"')[1]
+    assert "No final results yet" not in past and "2 players ranked" in past
+    assert '<span class="u">rival</span> <b class="s">2</b>' in past
+    assert 'class="me"><span class="r">#2</span> <span class="u">me</span>' in past

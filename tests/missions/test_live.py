@@ -14,7 +14,6 @@ from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 import missions
@@ -22,6 +21,7 @@ from config.asgi import application
 from missions.player.live import send_many_on_commit, send_on_commit
 from missions.services import missions_assign
 from tests.factories import TemplateFactory, UserFactory
+from tests.serving.tokens import api_token
 
 # serialized_rollback: the flush after each test restores what migrations put in the database
 # (the engine's action catalog), so later tests find it.
@@ -63,7 +63,7 @@ def bob() -> Any:
 
 
 def token_for(user: Any) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+    return api_token(user)
 
 
 async def connect(

@@ -12,7 +12,6 @@ import pytest
 from django.db import transaction
 from django.db.models import Sum
 from prometheus_client.parser import text_string_to_metric_families
-from rest_framework.authtoken.models import Token
 
 from missions import metrics
 from missions.metrics_export import metrics_text
@@ -22,6 +21,7 @@ from missions.services.service_keys import service_key_create
 from rewards.models import LedgerEntry
 from tests.factories import TemplateFactory, UserFactory, requirement
 from tests.servers import asgi_servers
+from tests.serving.tokens import api_token
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -52,7 +52,7 @@ def test_metrics_count_exactly_what_two_server_processes_did(tmp_path: Path) -> 
         rewards={"xp": 10, "dgt": "1.5", "items": [{"key": "streak_freeze", "qty": 2}]},
     )
     alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
-    tokens = {u.pk: Token.objects.create(user=u).key for u in (alice, bob)}
+    tokens = {u.pk: api_token(u) for u in (alice, bob)}
     service = {"Authorization": f"Bearer {service_key_create(name='forum')[1]}"}
     shared = tmp_path / "prometheus"
     shared.mkdir()

@@ -294,3 +294,22 @@ def test_a_special_window_opens_at_starts_at_and_closes_at_ends_at() -> None:
         early.pk: "completed",
         late.pk: "expired",
     }
+
+
+@pytest.mark.django_db
+def test_a_rollover_missed_at_midnight_runs_at_the_next_sweep() -> None:
+    templates()
+    UserFactory()
+    late = datetime(2026, 11, 30, 0, 7, tzinfo=UTC)  # Monday: day and week rolled over
+    result = tasks.rollover_due(now=iso(late))
+    assert result["daily"]["assigned"] == 5  # 2 daily, 2 weekly, the monthly: all current
+    assert result["weekly"]["assigned"] == 0 and result["monthly"]["assigned"] == 0
+    assert tasks.rollover_due(now=iso(late + timedelta(minutes=1))) == {
+        "daily": {"skipped": "already done"},
+        "weekly": {"skipped": "already done"},
+        "monthly": {"skipped": "already done"},
+    }
+    # A run that died (no finished_at) is done again by the next sweep.
+    LifecycleRun.objects.filter(key="rollover:daily:2026-11-30").update(finished_at=None)
+    assert tasks.rollover_due(now=iso(late + timedelta(minutes=2)))["daily"]["assigned"] == 0
+    assert LifecycleRun.objects.get(key="rollover:daily:2026-11-30").finished_at is not None

@@ -11,13 +11,13 @@ import pytest_asyncio
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from rest_framework.authtoken.models import Token
 
 from config.asgi import application
 from missions import tasks
 from missions.models import ActiveMission
 from tests.factories import UserFactory
 from tests.missions.engine import make_template, req
+from tests.serving.tokens import api_token
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -41,8 +41,8 @@ def setup() -> tuple[Any, Any, str, str]:
     return (
         alice,
         bob,
-        Token.objects.create(user=alice).key,
-        Token.objects.create(user=bob).key,
+        api_token(alice),
+        api_token(bob),
     )
 
 

@@ -26,13 +26,13 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
-from rest_framework.authtoken.models import Token
 
 from config.celery import app as celery_app
 from missions.models import ActiveMission
 from missions.services.service_keys import service_key_create
 from tests.factories import UserFactory
 from tests.missions.engine import make_template, req
+from tests.serving.tokens import api_token
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -151,7 +151,7 @@ def test_two_nodes_a_worker_and_beat_share_progress_rollover_and_health(
 ) -> None:
     make_template(key="daily_posts", name="Daily Posts", requirements={"posts": req(target=2)})
     ann, bob = UserFactory(username="ann"), UserFactory(username="bob")
-    tokens = {u.username: Token.objects.create(user=u).key for u in (ann, bob)}
+    tokens = {u.username: api_token(u) for u in (ann, bob)}
     _, service_key = service_key_create(name="forum")
     # Beat: the declared schedule, with a one-second heartbeat for this test.
     call_command("setup_schedule")

@@ -99,10 +99,8 @@ def test_load_templates_refuses_a_file_over_the_size_limit(tmp_path: Path, setti
         call_command("load_templates", str(path))
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("depth", [HUGE_DEPTH, JUST_PAST])
-def test_the_admin_template_form_shows_the_depth_limit(admin_client: Any, depth: int) -> None:
-    response = admin_client.post(
+def _builder_post(admin_client: Any, **fields: str) -> Any:
+    return admin_client.post(
         "/admin/missions/missiontemplate/add/",
         {
             "key": "deep",
@@ -112,12 +110,28 @@ def test_the_admin_template_form_shows_the_depth_limit(admin_client: Any, depth:
             "period_type": "daily",
             "weight": 100,
             "min_level": 1,
-            "requirements": '{"r": {"action": "post:created", "target": 1, "label": "x"}}',
+            "requirements": "[]",
             "rewards": "{}",
             "prerequisites": "{}",
-            "metadata": nested_text(depth),
+            "metadata": "{}",
+            **fields,
         },
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("depth", [HUGE_DEPTH, JUST_PAST])
+def test_the_admin_builder_shows_the_depth_limit(admin_client: Any, depth: int) -> None:
+    response = _builder_post(admin_client, metadata=nested_text(depth))
+    assert response.status_code == 200
+    assert LIMIT_TEXT in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("depth", [HUGE_DEPTH, JUST_PAST])
+def test_the_admin_raw_json_shows_the_depth_limit(admin_client: Any, depth: int) -> None:
+    raw = '{"key": "deep", "metadata": ' + nested_text(depth) + "}"
+    response = _builder_post(admin_client, use_raw_json="on", raw_json=raw)
     assert response.status_code == 200
     assert LIMIT_TEXT in response.content.decode()
 

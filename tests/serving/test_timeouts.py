@@ -47,7 +47,6 @@ def test_healthz_answers_503_within_2_s_when_postgres_never_answers() -> None:
             status, body, _, elapsed = _get(f"{url}/healthz")
             assert status == 503
             assert body["checks"]["database"].startswith("error")
-            assert body["checks"]["cache"] == "ok"
             assert elapsed < 2.0
 
 
@@ -65,7 +64,10 @@ def test_healthz_answers_503_within_2_s_when_redis_never_answers(
     ):
         status, body, _, elapsed = _get(f"{url}/healthz")
     assert status == 503
-    assert body["checks"] == {"database": "ok", "cache": "error: no answer within 1.5 s"}
+    # The cache check ends in its socket timeout or the deadline, whichever comes first.
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["cache"].startswith("error")
+    assert body["checks"]["channel_layer"].startswith("error")
     assert elapsed < 2.0
 
 
