@@ -21,7 +21,7 @@ run: venv
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py setup_schedule
-	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
+	$(PY) manage.py seed_demo --history-days 21 --base-url http://$(HOST):$(PORT)
 	@echo "Serving the hub, API, admin and WebSocket on http://$(HOST):$(PORT)"
 	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off
 

@@ -52,3 +52,45 @@ class DayTotals(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.active_players} active"
+
+
+class Experiment(models.Model):
+    """An A/B test between templates (its variants). While it runs, each player gets only the
+    variant their bucket names; ending it keeps the winner active and deactivates the rest."""
+
+    key = models.SlugField(max_length=100, unique=True, help_text="Seeds the bucketing.")
+    name = models.CharField(max_length=255)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    winner = models.ForeignKey(
+        "Variant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def running(self) -> bool:
+        return self.ended_at is None
+
+
+class Variant(models.Model):
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="variants")
+    template = models.ForeignKey(
+        "missions.MissionTemplate", on_delete=models.PROTECT, related_name="+"
+    )
+    weight = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "template"], name="one_variant_per_template"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.experiment.key}: {self.template.key} ×{self.weight}"

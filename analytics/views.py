@@ -12,9 +12,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
-from django.views.decorators.http import require_POST
 
 from . import selectors
+from .economy import actual_per_day, daily_budget
 from .services import analytics_refresh
 
 DEFAULT_DAYS = 28
@@ -55,6 +55,7 @@ def dashboard_context(request: HttpRequest) -> dict[str, Any]:
     start, end, problems = date_range(request)
     days = (end - start).days + 1
     ranking = selectors.template_ranking(start=start, end=end)
+    actual = actual_per_day(end=end, days=days)
     return {
         "start": start,
         "end": end,
@@ -69,6 +70,9 @@ def dashboard_context(request: HttpRequest) -> dict[str, Any]:
         "best": ranking[:5],
         "worst": list(reversed(ranking[-5:])) if len(ranking) > 5 else [],
         "query": request.GET.urlencode(),
+        "budget": daily_budget(),
+        "actual_xp_per_day": actual[0],
+        "actual_dgt_per_day": actual[1],
     }
 
 
@@ -109,8 +113,10 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_POST
 def refresh(request: HttpRequest) -> HttpResponse:
+    """POST rebuilds the range's rollups; any other method only goes back to the dashboard."""
+    if request.method != "POST":
+        return HttpResponseRedirect(reverse("admin:analytics_dashboard"))
     start, end, _ = date_range(request)
     written = analytics_refresh(start=start, end=end)
     messages.success(request, f"Rollups rebuilt for {start} – {end} ({written} rows).")

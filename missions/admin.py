@@ -124,6 +124,31 @@ class MissionTemplateAdmin(admin.ModelAdmin):
 
         super().save_model(request, obj, form, change)
         templates_changed()
+        if obj.is_active:
+            self._warn_over_budget(request, [obj])
+
+    def _warn_over_budget(self, request: HttpRequest, templates: Any) -> None:
+        """Publishing a template whose backtest (last 14 days) would break a daily emission
+        budget: say so (only when a budget is set)."""
+        from analytics.economy import daily_budget, over_budget
+
+        from .builder.forms import template_as_json
+        from .services.backtest import template_backtest
+        from .validation import validate_template
+
+        if not daily_budget().any:
+            return
+        now = timezone.now()
+        for template in templates:
+            result = template_backtest(
+                template=validate_template(template_as_json(template)), days=14, now=now
+            )
+            for warning in over_budget(
+                xp_per_day=result.xp_per_day, dgt_per_day=result.dgt_per_day, end=now.date()
+            ):
+                self.message_user(
+                    request, f"{template.key} is over budget: {warning}.", messages.WARNING
+                )
 
     # -- publishing ------------------------------------------------------------------------
     def get_queryset(self, request: HttpRequest) -> QuerySet[MissionTemplate]:
@@ -173,6 +198,7 @@ class MissionTemplateAdmin(admin.ModelAdmin):
         MissionTemplate.objects.filter(pk__in=[t.pk for t in changed]).update(is_active=True)
         self._log_changes(request, changed, "Activated.")
         self.message_user(request, f"Activated {len(changed)} template(s).", messages.SUCCESS)
+        self._warn_over_budget(request, changed)
 
     @admin.action(description="Deactivate selected templates")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[MissionTemplate]) -> None:

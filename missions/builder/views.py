@@ -14,6 +14,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 
+from analytics.economy import over_budget
+
 from ..periods import period_for
 from ..player.presentation import card_context
 from ..selectors import format_number
@@ -171,7 +173,13 @@ def builder_backtest(request: HttpRequest) -> HttpResponse:
             "missions/builder/backtest.html",
             {"invalid": True, "days": days},
         )
-    result = template_backtest(template=form.valid, days=days, now=timezone.now(), sample=sample)
+    now = timezone.now()
+    result = template_backtest(template=form.valid, days=days, now=now, sample=sample)
+    warnings = []
+    if sample is None:  # a sample's emission is not the whole player base's
+        warnings = over_budget(
+            xp_per_day=result.xp_per_day, dgt_per_day=result.dgt_per_day, end=now.date()
+        )
     peak = max(result.completions_by_day.values(), default=0)
     most = max(result.not_finished.values(), default=0)
     return render(
@@ -179,6 +187,7 @@ def builder_backtest(request: HttpRequest) -> HttpResponse:
         "missions/builder/backtest.html",
         {
             "result": result,
+            "budget_warnings": warnings,
             "days": days,
             "sample": sample,
             "rate": round(result.completion_rate * 100, 1),

@@ -42,7 +42,8 @@ _prerequisite_sources: dict[str, PrerequisiteSource] = {}
 
 
 def prerequisite_source_register(name: str, source: PrerequisiteSource) -> None:
-    """`badges` → (user_id, badge key) pairs; `daily_streak` → (user_id, current length)."""
+    """`badges` → (user_id, badge key) pairs; `daily_streak` → (user_id, current length);
+    `excluded_templates` (optional) → (user_id, template id) pairs the player must not get."""
     _prerequisite_sources[name] = source
 
 
@@ -65,6 +66,8 @@ class PlayerContext:
     daily_streak: int = 0
     # template ids the player may not get yet because of their cooldown
     cooling_down: set[int] = field(default_factory=set)
+    # template ids withheld from this player by an app above the engine (A/B variants)
+    excluded: set[int] = field(default_factory=set)
 
 
 def is_eligible(template: MissionTemplate, player: PlayerContext) -> bool:
@@ -82,7 +85,7 @@ def is_eligible(template: MissionTemplate, player: PlayerContext) -> bool:
         return False
     if player.daily_streak < int(pre.get("min_streak") or 0):
         return False
-    return template.id not in player.cooling_down
+    return template.id not in player.cooling_down and template.id not in player.excluded
 
 
 def enough_time_left(template: MissionTemplate, period: Period, now: datetime) -> bool:
@@ -163,6 +166,12 @@ def _player_contexts(
         )
         for user_id, template_id in cooling_rows:
             contexts[user_id].cooling_down.add(template_id)
+    # Optional: (user_id, template_id) pairs to withhold, e.g. the variants of a running
+    # experiment a player is not bucketed into (registered by analytics).
+    exclusions = _prerequisite_sources.get("excluded_templates")
+    if exclusions is not None:
+        for user_id, template_id in exclusions(user_ids):
+            contexts[user_id].excluded.add(template_id)
     return contexts
 
 

@@ -198,3 +198,13 @@ def test_refresh_now_rebuilds_the_range(admin_client: Any, dataset: dict[str, An
     )
     assert response.status_code == 302
     assert TemplateDay.objects.count() == 3 * DAYS
+
+
+def test_the_scheduled_task_rebuilds_the_recent_days(dataset: dict[str, Any]) -> None:
+    from analytics.tasks import refresh_rollups
+    from config.schedule import SCHEDULE
+
+    TemplateDay.objects.all().delete()
+    assert refresh_rollups() > 0
+    assert TemplateDay.objects.filter(day=START).count() == 3
+    assert any(e.task == "analytics.refresh_rollups" for e in SCHEDULE)

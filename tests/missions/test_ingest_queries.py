@@ -22,9 +22,9 @@ from .engine import at, make_template, req
 # that reads only the missions the batch's (player, action) pairs touch.
 QUERIES = 11
 # First contact adds lazy assignment for the whole batch: templates, player profiles
-# (insert, read), existing missions, and one insert of missions and progress in a savepoint:
-# 7.
-FIRST_CONTACT = QUERIES + 7
+# (insert, read), the running experiments (analytics' exclusion source), existing missions,
+# and one insert of missions and progress in a savepoint: 8.
+FIRST_CONTACT = QUERIES + 8
 # A batch that completes missions reads them once as model objects (for the receivers,
 # metrics and webhooks) and the webhook endpoints once (none are configured here, so nothing
 # more is written), however many it completes.

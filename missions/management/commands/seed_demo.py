@@ -11,16 +11,18 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from analytics.services import analytics_refresh
 from examples.forum.demo import seed_forum_demo
 from missions.demo.history import events_for
 from missions.models import ActiveMission, MissionTemplate, PlayerProfile, ServiceKey
 from missions.services import missions_assign_all, templates_load
 from missions.services.ingest import events_ingest
+from missions.services.lifecycle import missions_close_ended
 from missions.services.service_keys import key_hash, service_key_create
 from rewards.demo import seed_rewards_demo
 from rewards.levels import xp_for_level
 from rewards.models import Badge, Item, Title, UserBadge
-from rewards.services import rewards_grant
+from rewards.services import rewards_auto_grant_unclaimed, rewards_grant
 
 DEMO_TEMPLATES = Path(__file__).resolve().parents[2] / "demo" / "templates.json"
 ADMIN = ("admin", "admin-demo-pass")
@@ -31,6 +33,10 @@ DEMO_KEY_NAME = "demo"
 DEMO_KEY = "msk_demo_local_only_do_not_use_in_production"
 # Share of each target the demo history reaches, picked per mission: none, half, all.
 HISTORY_SHARES = (0.0, 0.5, 1.0)
+# Past days: most missions see some progress, about half are completed, the rest abandoned.
+PAST_SHARES = (0.0, 0.5, 1.0, 1.0, 0.3)
+# Past days seeded by default (make run passes --history-days 21 for the analytics charts).
+HISTORY_DAYS = 0
 
 ITEMS = {"streak_freeze": ("Streak Freeze", "Covers one missed day of your streak.", "snowflake")}
 BADGES = {
@@ -77,6 +83,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--players", type=int, default=PLAYERS)
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=HISTORY_DAYS,
+            help="days of past missions and events before today (analytics charts); "
+            "make run uses 21",
+        )
         parser.add_argument(
             "--base-url", default="http://127.0.0.1:8000", help="where the server will answer"
         )
@@ -141,8 +154,18 @@ class Command(BaseCommand):
                     UserBadge.objects.get_or_create(user=user, badge=vip)
         seed_rewards_demo()
         seed_forum_demo(author_username=ADMIN[0])
+        past = self.past_history(now, int(options.get("history_days", HISTORY_DAYS)))
         assigned = missions_assign_all(now=now)
-        accepted = self.history(now)
+        accepted = past + self.history(now)
+        # The real end-of-period paths: unfinished past missions are abandoned, unclaimed
+        # completions are granted; then the analytics rollups cover the whole history.
+        missions_close_ended(now=now)
+        rewards_auto_grant_unclaimed(now=now)
+        today = now.date()
+        analytics_refresh(
+            start=today - timedelta(days=int(options.get("history_days", HISTORY_DAYS))),
+            end=today,
+        )
         self.stdout.write(
             f"templates: {created} created, {updated} updated, {len(edited)} kept as an admin "
             "edited them; "
@@ -160,6 +183,51 @@ class Command(BaseCommand):
                 f"Example forum (posts, replies, likes move missions) → {base}/forum/"
             )
         )
+
+    def past_history(self, now: Any, days: int) -> int:
+        """Missions and events of the past `days` days through the real paths, with the time
+        injected: each day's assignment runs as of that morning, and each event arrives in
+        its own period (so it counts; SPEC: events after their period do not)."""
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        players = list(
+            get_user_model()
+            .objects.filter(username__startswith="player")
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        accepted = 0
+        for back in range(days, 0, -1):
+            day = today - timedelta(days=back)
+            morning = day + timedelta(minutes=5)
+            missions_assign_all(now=morning, user_ids=players)
+            missions = (
+                ActiveMission.objects.filter(
+                    user_id__in=players,
+                    state="active",
+                    period_start__lte=morning,
+                    period_end__gt=morning,
+                )
+                .select_related("template")
+                .prefetch_related("progress")
+                .order_by("user_id", "id")
+            )
+            events = []
+            for mission in missions:
+                pick = (mission.user_id + mission.template_id + back) % len(PAST_SHARES)
+                share = PAST_SHARES[pick]
+                if not share:
+                    continue
+                moment = day + timedelta(hours=8 + mission.user_id % 10, minutes=back)
+                events += [
+                    e
+                    for e in events_for(mission, now=moment, share=share)
+                    if day.isoformat() <= e["occurred_at"] < (day + timedelta(days=1)).isoformat()
+                ]
+            arrival = day + timedelta(hours=20)
+            for start in range(0, len(events), settings.MISSIONS_MAX_BATCH):
+                batch = events[start : start + settings.MISSIONS_MAX_BATCH]
+                accepted += events_ingest(events=batch, now=arrival).accepted
+        return accepted
 
     def history(self, now: Any) -> int:
         """Progress for the demo players, sent through the real ingestion path (today only,
