@@ -34,7 +34,8 @@ MAX_TARGET = Decimal("1000000000000")
 MAX_XP = 1_000_000_000
 MAX_DGT = Decimal("1000000000000")
 DIFFICULTIES = ("easy", "medium", "hard")
-TOP_LEVEL = {
+# Every field of the template JSON, in SPEC.md's order (the builder's raw JSON view keeps it).
+TEMPLATE_FIELDS = (
     "key",
     "name",
     "description",
@@ -52,7 +53,8 @@ TOP_LEVEL = {
     "is_active",
     "starts_at",
     "ends_at",
-}
+)
+TOP_LEVEL = set(TEMPLATE_FIELDS)
 REQUIREMENT_KEYS = {"action", "target", "label", "where", "field", "unit"}
 REWARD_KEYS = {"xp", "dgt", "items", "badges", "titles"}
 PREREQUISITE_KEYS = {"missions_completed", "badges", "min_streak"}

@@ -14,7 +14,7 @@ from ..catalog import action_catalog
 from ..errors import TemplateInvalid
 from ..json_limits import JsonLimitExceeded, LimitedJSONMixin, json_loads_limited
 from ..models import MissionTemplate
-from ..validation import validate_template
+from ..validation import TEMPLATE_FIELDS, validate_template
 from . import schemas
 from .convert import editor_coords, from_builder, to_builder
 
@@ -35,25 +35,7 @@ TEMPLATE_FORM_FIELDS = (
     "is_active",
 )
 # The order of the template JSON in SPEC.md, for the raw JSON view.
-JSON_ORDER = (
-    "key",
-    "name",
-    "description",
-    "category",
-    "type",
-    "period_type",
-    "requirements",
-    "rewards",
-    "prerequisites",
-    "metadata",
-    "weight",
-    "min_level",
-    "max_level",
-    "cooldown_hours",
-    "is_active",
-    "starts_at",
-    "ends_at",
-)
+JSON_ORDER = TEMPLATE_FIELDS
 
 
 def template_as_json(template: MissionTemplate) -> dict[str, Any]:

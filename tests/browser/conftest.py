@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,10 @@ from typing import Any, TypeVar
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connections
+
+from tests.servers import database_url as test_database_url
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "browser"
@@ -25,24 +27,12 @@ T = TypeVar("T")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture(scope="session")
 def live_server_url(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
     """uvicorn serving config.asgi against the test database and the same Redis."""
     with django_db_blocker.unblock():
-        database_url = _database_url()
-    port = _free_port()
+        database_url = test_database_url()
+    port = free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,

@@ -17,22 +17,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+
+from tests.servers import database_url, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def database_url_for_tests() -> str:
-    """The URL of the database the tests run on (pytest-django's test_… database)."""
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+# The URL of the database the tests run on (pytest-django's test_… database).
+database_url_for_tests = database_url
 
 
 @contextmanager
