@@ -221,7 +221,7 @@ def test_claim_by_keyboard_moves_focus_on(player_page: Any, demo: dict[str, Any]
     page.keyboard.press("Enter")
     page.locator(".toast-success").filter(has_text="Rewards claimed!").wait_for()
     # Focus moves to the next claim button, not to the page's top.
-    page.wait_for_function("document.activeElement.matches('[data-claim]')")
+    page.wait_for_function("() => document.activeElement.matches('[data-claim]')")
 
 
 @pytest.mark.parametrize("path", ["/", "/history/", "/profile/", "/leaderboards/browser_race/"])
