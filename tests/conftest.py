@@ -29,13 +29,24 @@ DEAD_CHANNEL_LAYERS = {
 def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
     """The test database starts with what the migrations seed (the action catalog), as a
     fresh one has it. With --reuse-db (make mutate runs one session per mutant) it may come
-    from a session whose transactional tests flushed it."""
+    from a session whose transactional tests flushed it: then the catalog is put back, and
+    the snapshot that serialized_rollback restores after each flush, taken before this
+    fixture ran, is taken again so it holds the catalog too."""
+    from django.db import connections
+
     from missions.catalog import DEFAULT_ACTIONS
     from missions.models import ActionType
 
     with django_db_blocker.unblock():
-        for action, fields in DEFAULT_ACTIONS.items():
-            ActionType.objects.get_or_create(action=action, defaults={"fields": fields})
+        created = [
+            ActionType.objects.get_or_create(action=action, defaults={"fields": fields})[1]
+            for action, fields in DEFAULT_ACTIONS.items()
+        ]
+        if any(created):
+            for alias in connections:
+                conn = connections[alias]
+                if getattr(conn, "_test_serialized_contents", None) is not None:
+                    conn._test_serialized_contents = conn.creation.serialize_db_to_string()
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from .server import asgi_server, database_url_for_tests, silent_port
+from tests.servers import uvicorn_server
+
+from .server import silent_port
 
 
 def _get(url: str, **kwargs: Any) -> tuple[int, dict[str, Any], Any, float]:
@@ -39,8 +41,8 @@ def test_every_connection_gets_a_statement_timeout() -> None:
 def test_healthz_answers_503_within_2_s_when_postgres_never_answers() -> None:
     with (
         silent_port() as port,
-        asgi_server(
-            {"DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/hung"}, wait_healthy=False
+        uvicorn_server(
+            {"DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/hung"}, ready="listening"
         ) as url,
     ):
         for _ in range(3):  # later probes too, while the first checks still hang
@@ -50,17 +52,10 @@ def test_healthz_answers_503_within_2_s_when_postgres_never_answers() -> None:
             assert elapsed < 2.0
 
 
-def test_healthz_answers_503_within_2_s_when_redis_never_answers(
-    django_db_setup: Any, django_db_blocker: Any
-) -> None:
-    with django_db_blocker.unblock():
-        database_url = database_url_for_tests()
+def test_healthz_answers_503_within_2_s_when_redis_never_answers(django_db_setup: Any) -> None:
     with (
         silent_port() as port,
-        asgi_server(
-            {"DATABASE_URL": database_url, "REDIS_URL": f"redis://127.0.0.1:{port}/0"},
-            wait_healthy=False,
-        ) as url,
+        uvicorn_server({"REDIS_URL": f"redis://127.0.0.1:{port}/0"}, ready="listening") as url,
     ):
         status, body, _, elapsed = _get(f"{url}/healthz")
     assert status == 503
@@ -75,12 +70,12 @@ def test_healthz_answers_503_within_2_s_when_redis_never_answers(
 def test_the_api_answers_503_with_retry_after_when_postgres_never_answers() -> None:
     with (
         silent_port() as port,
-        asgi_server(
+        uvicorn_server(
             {
                 "DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/hung",
                 "DATABASE_POOL_TIMEOUT": "2",
             },
-            wait_healthy=False,
+            ready="listening",
         ) as url,
     ):
         status, body, headers, elapsed = _get(
