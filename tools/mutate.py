@@ -27,6 +27,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -129,6 +130,7 @@ STATUS = {
 STATUS.update({code: "timeout" for code in (-24, 24, 152, 255)})
 # The mutmut processes running now (one per module), stopped with SIGINT on SIGTERM.
 RUNNING: list[subprocess.Popen[bytes]] = []
+STOPPING = threading.Event()
 
 
 def toml_list(items: list[str]) -> str:
@@ -195,10 +197,13 @@ def start_redis() -> tuple[subprocess.Popen[bytes], str]:
 def run(module: str, budget: int, env: dict[str, str], *, retest: bool) -> None:
     work = prepare(module)
     # Verdicts stand until the mutated function changes; after adding tests, MUTATE_RETEST=1
-    # tests this module's survivors again.
-    names = sorted(n for n, code in verdicts(module).items() if code == 0) if retest else []
+    # tests this module's survivors and "no tests" mutants again, with the map of which test
+    # runs which function measured afresh (a changed test may now reach more code).
+    names = sorted(n for n, code in verdicts(module).items() if code in (0, 33)) if retest else []
     if retest and not names:
         return
+    if retest:
+        (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     log = (work / "run.log").open("w")
     proc = subprocess.Popen(
         [str(BIN / "mutmut"), "run", "--max-children", "1", *names],
@@ -273,12 +278,17 @@ def summarize(modules: list[str], ran: list[str], env: dict[str, str]) -> str:
 
 
 def stop_running(*_: object) -> None:
+    """SIGTERM: no module starts any more, and the running ones stop now (each verdict is
+    saved as it comes, so nothing tested is lost)."""
+    STOPPING.set()
     for proc in RUNNING:
-        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def run_module(module: str, budget: int, base: dict[str, str], base_db: str) -> None:
     """One module with a test database and a Redis of its own, so modules can run side by side."""
+    if STOPPING.is_set():
+        return
     redis, redis_url = start_redis()
     env = dict(base, DATABASE_URL=f"{base_db.rstrip('/')}_mut_{module}", REDIS_URL=redis_url)
     started = time.monotonic()
@@ -301,7 +311,7 @@ def main(argv: list[str]) -> int:
         report = summarize([m for m in MODULES if (WORK / m / "mutants").exists()], [], {})
         print(report)
         return 0
-    # Stopped from outside: mutmut stops (keeping its verdicts), then each module's Redis.
+    # Stopped from outside (SIGTERM): mutmut is killed, each module's Redis stopped.
     signal.signal(signal.SIGTERM, stop_running)
     budget = int(os.environ.get("MUTATE_BUDGET", "900"))
     jobs = max(1, int(os.environ.get("MUTATE_JOBS", "2")))
@@ -311,6 +321,7 @@ def main(argv: list[str]) -> int:
     # known-answer cases beside them are exact).
     env.setdefault("REPLAY_EXAMPLES", "5")
     env.setdefault("APPLY_EXAMPLES", "5")
+    env.setdefault("HYPOTHESIS_PROFILE", "mutate")  # no shrinking, same examples (conftest)
     env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for future in [pool.submit(run_module, m, budget, env, base_db) for m in modules]:
