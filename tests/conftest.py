@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,33 +45,39 @@ DEAD_CHANNEL_LAYERS = {
 @pytest.fixture(scope="session")
 def django_db_setup(
     django_db_setup: Any, django_db_blocker: Any, request: pytest.FixtureRequest
-) -> None:
+) -> Iterator[None]:
     """The test database starts with what the migrations seed (the action catalog), as a
     fresh one has it.
 
     A reused one (--reuse-db: `make mutate` runs one session per mutant) may hold what an
-    earlier session left: flushed by its transactional tests (no catalog), or rows a
-    transactional test had committed when its session was stopped (a mutant's time limit).
-    So it is emptied, given back what the migrations seed (flush re-creates content types
-    and permissions), and the snapshot that serialized_rollback restores after each flush,
-    taken before this fixture ran, is taken again."""
+    earlier session left: flushed by its transactional tests (no catalog), or, if that
+    session was stopped (a mutant's time limit), rows a transactional test had committed.
+    A marker file exists while a session runs; found at the start, the last session did not
+    end, so the database is emptied (flush re-creates content types and permissions). Then
+    the catalog is put back, and the snapshot that serialized_rollback restores after each
+    flush, taken before this fixture ran, is taken again."""
     from django.core.management import call_command
-    from django.db import connections
+    from django.db import connection, connections
 
     from missions.catalog import DEFAULT_ACTIONS
     from missions.models import ActionType
 
-    reused = bool(request.config.getvalue("reuse_db"))
+    running = Path(tempfile.gettempdir()) / f"pytest-running-{connection.settings_dict['NAME']}"
     with django_db_blocker.unblock():
-        if reused:
+        if request.config.getvalue("reuse_db") and running.exists():
             call_command("flush", interactive=False, verbosity=0)
-        for action, fields in DEFAULT_ACTIONS.items():
-            ActionType.objects.get_or_create(action=action, defaults={"fields": fields})
-        if reused:
+        running.touch()
+        created = [
+            ActionType.objects.get_or_create(action=action, defaults={"fields": fields})[1]
+            for action, fields in DEFAULT_ACTIONS.items()
+        ]
+        if any(created):
             for alias in connections:
                 conn = connections[alias]
                 if getattr(conn, "_test_serialized_contents", None) is not None:
                     conn._test_serialized_contents = conn.creation.serialize_db_to_string()  # type: ignore[attr-defined]
+    yield
+    running.unlink(missing_ok=True)
 
 
 @pytest.fixture(autouse=True)

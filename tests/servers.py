@@ -1,6 +1,8 @@
 """Real ASGI server processes (uvicorn, as `make run` serves) for tests that need real
 sockets: several processes (tests/missions), pools, timeouts and bodies (tests/serving), the
-browser tests' live server (tests/browser). One launcher, `uvicorn_server`, starts them all.
+browser tests' live server (tests/browser). One launcher, `uvicorn_server`, starts them all;
+the fault tests' restartable servers (tests/faults/procs.py) and the scale-out test use its
+command line, `uvicorn_command`.
 
 Each listens on an ephemeral port against the test database and the tests' Redis; they are
 stopped when the context exits, also on failure. Use from a
@@ -74,6 +76,14 @@ class Server:
             return status, text
 
 
+def uvicorn_command(port: int, *extra: str) -> list[str]:
+    """The command line of every test server: uvicorn serving config.asgi as `make run` does."""
+    return [
+        sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+        "--port", str(port), "--lifespan", "off", "--log-level", "warning", *extra,
+    ]  # fmt: skip
+
+
 @contextmanager
 def uvicorn_server(
     env: Mapping[str, str] | None = None,
@@ -104,10 +114,8 @@ def uvicorn_server(
             log_path.open("w+b") if log_path is not None else tempfile.TemporaryFile()  # noqa: SIM115
         )
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-             "--port", str(port), "--lifespan", "off", "--log-level", "warning"],
-            cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            uvicorn_command(port), cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + timeout
