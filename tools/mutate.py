@@ -96,6 +96,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
             "tests/rewards/test_ledger.py",
             "tests/rewards/test_ledger_properties.py",
             "tests/rewards/test_claim.py",
+            "tests/rewards/test_grant_answers.py",
         ],
     ),
     "bonuses": (
