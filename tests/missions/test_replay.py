@@ -239,15 +239,17 @@ def test_live_and_replay_give_the_answers_worked_out_by_hand(
     # One batch 30 minutes after midnight: 23:50 is late but inside the grace, so it counts
     # for Monday (daily Mon 3, complete at 23:50; forums {2, 3}); 00:10 opens Tuesday's
     # daily mission (1) and brings the forums to {1, 2, 3} (complete at 00:10).
-    completed = ingest(
-        post(at(0, 23, 50), 150, 3), post(at(1, 0, 10), 150, 1), received=at(1, 0, 30)
-    )
+    late = post(at(0, 23, 50), 150, 3)
+    completed = ingest(late, post(at(1, 0, 10), 150, 1), received=at(1, 0, 30))
     monday = ActiveMission.objects.get(user=user, template=daily, period_start=at(0))
     forums = ActiveMission.objects.get(user=user, template=unique)
     assert sorted(completed) == sorted([monday.pk, forums.pk])
     ingest(post(at(1, 1, 30), 150, 4), received=at(1, 1, 30))  # daily Tue 2; unique done
     # Monday 08:00 arriving Tuesday 02:00 is past the grace: it counts for nothing.
     ingest(post(at(0, 8), 150, 5), received=at(1, 2))
+    # The 23:50 post sent again: a duplicate, nothing moves.
+    again = events_ingest(events=[late], now=at(1, 3))
+    assert (again.accepted, again.duplicates, again.completed) == (0, 1, [])
 
     expected = {
         ("hand_daily", at(0)): ("completed", at(0, 23, 50), {"posts": 3}),
