@@ -40,6 +40,7 @@ KINDS = {
     "api-leaderboard": "player api",
     "api-me": "player api",
     "api-history": "player api",
+    "api-history-competitions": "player api",
     "api-streaks": "player api",
     "hub": "page",
     "history": "page",
