@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from missions.services.timezones import schedules_for
+
 from .models import Streak, StreakBreak, StreakFreezeUse, StreakKind, StreakRestore
 from .services import KIND_FOR_PERIOD, counted_completions
 from .units import streak_unit, unit_step
@@ -50,6 +52,7 @@ def rebuild(kind: str, units: Sequence[date], frozen: set[date]) -> RebuiltStrea
 def streak_differences(user_ids: Sequence[int]) -> list[str]:
     """Every stored streak of these players that its rebuild disagrees with."""
     units: dict[tuple[int, str], list[date]] = defaultdict(list)
+    schedules = schedules_for(user_ids)
     for user_id, period_type, completed_at in (
         counted_completions()
         .filter(user_id__in=user_ids)
@@ -57,7 +60,7 @@ def streak_differences(user_ids: Sequence[int]) -> list[str]:
     ):
         assert completed_at is not None  # counted_completions filters on it
         kind = KIND_FOR_PERIOD[period_type]
-        units[(user_id, kind)].append(streak_unit(kind, completed_at))
+        units[(user_id, kind)].append(streak_unit(kind, completed_at, schedules[user_id]))
     stored = {(s.user_id, s.kind): s for s in Streak.objects.filter(user_id__in=user_ids)}
     restored = set(
         StreakRestore.objects.filter(streak__user_id__in=user_ids).values_list(

@@ -1,8 +1,16 @@
-"""What a streak counts: UTC days, or ISO weeks stored as their Monday."""
+"""What a streak counts: the player's local days, or local ISO weeks stored as their Monday.
+
+A unit is the label of the player's daily (weekly) period containing the instant
+(missions.periods.Schedule.label): their local date, kept consecutive across timezone
+changes, so a change never breaks a streak, skips a day or counts one day twice.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+
+from missions.models import PeriodType
+from missions.periods import UTC_SCHEDULE, Schedule
 
 from .models import StreakKind
 
@@ -10,14 +18,13 @@ from .models import StreakKind
 FREEZE_ITEM = "streak_freeze"
 
 
-def streak_unit(kind: str, instant: datetime) -> date:
-    """The UTC day, or the Monday of the ISO week, that `instant` falls in."""
+def streak_unit(kind: str, instant: datetime, schedule: Schedule | None = None) -> date:
+    """The player's local day, or the Monday of their local ISO week, that `instant` is in
+    (`schedule` None: UTC)."""
     if instant.tzinfo is None:
         raise ValueError("naive datetime: streaks need timezone-aware instants")
-    day = instant.astimezone(UTC).date()
-    if kind == StreakKind.WEEKLY:
-        return day - timedelta(days=day.weekday())
-    return day
+    period_type = PeriodType.WEEKLY if kind == StreakKind.WEEKLY else PeriodType.DAILY
+    return (schedule or UTC_SCHEDULE).label(period_type, instant)
 
 
 def unit_step(kind: str) -> timedelta:

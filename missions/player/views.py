@@ -8,13 +8,14 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import caches
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django_redis.exceptions import ConnectionInterrupted
@@ -25,9 +26,11 @@ from streaks.selectors import player_streaks
 
 from ..cache import player_current_missions
 from ..models import ActiveMission, MissionTemplate, MissionType
+from ..periods import timezone_names
 from ..selectors import leaderboard, mission_counts, player_missions
 from ..services import missions_assign_for_user
 from ..services.lifecycle import beat_last_run
+from ..services.timezones import player_timezone_set, player_timezone_state
 from .presentation import (
     DONE_STATES,
     PERIOD_LABELS,
@@ -154,10 +157,35 @@ def history(request: HttpRequest) -> HttpResponse:
     )
 
 
+class TimezoneForm(forms.Form):
+    timezone = forms.ChoiceField(
+        label="Timezone",
+        help_text="Your days start at its local midnight, from the end of the current day on.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["timezone"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(name, name) for name in sorted(timezone_names())]
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
+    """The player's profile; POST sets their timezone (a bad name re-renders with a 400)."""
     user_id: int = request.user.pk  # type: ignore[assignment]
     now = timezone.now()
+    status = 200
+    if request.method == "POST":
+        form = TimezoneForm(request.POST)
+        if form.is_valid():
+            player_timezone_set(user_id=user_id, timezone=form.cleaned_data["timezone"], now=now)
+            return redirect("profile")
+        status = 400
+    else:
+        form = TimezoneForm(
+            initial={"timezone": player_timezone_state(user_id=user_id, now=now)["timezone"]}
+        )
     wallet = player_wallet(user_id=user_id)
     return render(
         request,
@@ -166,7 +194,10 @@ def profile(request: HttpRequest) -> HttpResponse:
             "header": {"level": wallet["level_progress"]},
             "wallet": wallet,
             "streaks": player_streaks(user_id=user_id, now=now),
+            "tz": player_timezone_state(user_id=user_id, now=now),
+            "tz_form": form,
         },
+        status=status,
     )
 
 
