@@ -169,6 +169,11 @@ class EventsIngestApi(APIView):
         return Response(self.OutputSerializer(result.as_dict()).data, status=status.HTTP_200_OK)
 
 
+def _player_exists(user_id: int) -> None:
+    if not get_user_model().objects.filter(pk=user_id).exists():
+        raise NotFound(f"no player {user_id}")
+
+
 class PlayerTimezoneApi(APIView):
     """The host platform sets a player's timezone (e.g. from its own account settings)."""
 
@@ -191,6 +196,21 @@ class PlayerTimezoneApi(APIView):
         day_end = serializers.DateTimeField()
 
     @extend_schema(
+        operation_id="players_timezone_retrieve",
+        summary="A player's timezone (service key)",
+        responses={
+            200: OutputSerializer,
+            401: OpenApiResponse(ERROR, description="Missing, unknown or revoked service key."),
+            404: OpenApiResponse(ERROR, description="No such player."),
+        },
+        tags=["events"],
+    )
+    def get(self, request: Request, user_id: int) -> Response:
+        _player_exists(user_id)
+        state = player_timezone_state(user_id=user_id, now=timezone.now())
+        return Response(self.OutputSerializer({"user_id": user_id, **state}).data)
+
+    @extend_schema(
         operation_id="players_timezone_update",
         summary="Set a player's timezone (service key)",
         description=(
@@ -209,8 +229,7 @@ class PlayerTimezoneApi(APIView):
     def put(self, request: Request, user_id: int) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        if not get_user_model().objects.filter(pk=user_id).exists():
-            raise NotFound(f"no player {user_id}")
+        _player_exists(user_id)
         now = timezone.now()
         player_timezone_set(user_id=user_id, timezone=body.validated_data["timezone"], now=now)
         state = player_timezone_state(user_id=user_id, now=now)

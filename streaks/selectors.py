@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from missions.periods import Schedule
 from missions.services.timezones import schedule_for
 from rewards.services.inventory import inventory_available
 
@@ -44,7 +45,11 @@ def daily_streak_for_bonus(*, user_id: int, now: datetime) -> int:
 
 
 def player_streaks(
-    *, user_id: int, now: datetime | None = None, recent_breaks: int = 5
+    *,
+    user_id: int,
+    now: datetime | None = None,
+    recent_breaks: int = 5,
+    schedule: Schedule | None = None,
 ) -> dict[str, Any]:
     """Daily and weekly streaks for the API/hub: current (stored run), alive (still
     continuable today), best, last completed, multiplier, freezes, recent breaks."""
@@ -65,7 +70,7 @@ def player_streaks(
             for b in StreakBreak.objects.filter(streak=streak)[:recent_breaks]
         ]
     out: dict[str, Any] = {}
-    schedule = schedule_for(user_id)
+    schedule = schedule or schedule_for(user_id)
     for kind in StreakKind.values:
         streak = streaks.get(kind)
         alive = effective_current(

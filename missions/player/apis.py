@@ -21,7 +21,7 @@ from ..models import MissionState, PeriodType
 from ..receivers import warm_player
 from ..selectors import leaderboard, player_missions
 from ..services import missions_assign_for_user
-from ..services.timezones import player_timezone_set, player_timezone_state
+from ..services.timezones import player_timezone_set, player_timezone_state, schedule_for
 from ..throttles import AuthTokenThrottle
 from .representations import ExactNumberField, MissionSerializer, mission_fields
 
@@ -76,7 +76,10 @@ class MissionListApi(APIView):
             period_type=filters.validated_data.get("period"),
             states=filters.validated_data.get("status"),
         )
-        data = [mission_fields(mission, now=now) for mission in missions]
+        # Only a mission past its period needs the schedule for its countdown (one query).
+        past = any(m.period_end is not None and m.period_end <= now for m in missions)
+        schedule = schedule_for(user_id) if past else None
+        data = [mission_fields(mission, now=now, schedule=schedule) for mission in missions]
         return Response(MissionSerializer(data, many=True).data)
 
 
