@@ -251,15 +251,21 @@ class Schedule:
         )
 
     # -- labels --
-    def _shifts(self, period_type: str) -> list[int]:
-        """Per epoch, the shift (in days, weeks or months) added to local labels so that
-        consecutive periods always have consecutive labels across zone changes (streaks count
-        labels: going east skips local dates, going west repeats them; neither may break or
-        double a streak). Zero for a player who never changed zone."""
+    def _transitions(self, period_type: str) -> tuple[list[int], set[int]]:
+        """Per epoch, the shift (in days, weeks or months) added to its local labels, and the
+        label indexes no period has (skipped).
+
+        Labels are the local dates. Going east, the transitional period spans more than one
+        local date, so the dates after its own are skipped: no period has them, and a streak
+        does not count them as missed. Going west by a day or more (over the date line), the
+        new zone's first date can repeat one already lived: its labels are shifted forward
+        just enough to keep them increasing (so a repeated date is a new day, never "already
+        counted"), and the shift returns to zero as soon as a later change allows."""
         shifts = [0]
+        skipped: set[int] = set()
         for i in range(1, len(self.epochs)):
             since = self.epochs[i].since_of(period_type)
-            shifts.append(shifts[-1])
+            shifts.append(0)
             if since is None:
                 continue
             start, end = _local_bounds(period_type, self._zone(i), since)
@@ -273,17 +279,26 @@ class Schedule:
                 _index(period_type, _local_label(period_type, self._zone(j), previous)) + shifts[j]
             )
             own = _index(period_type, _local_label(period_type, self._zone(i), first))
-            shifts[i] = previous_label + 1 - own
-        return shifts
+            shifts[i] = max(0, previous_label + 1 - own)
+            skipped.update(range(previous_label + 1, own + shifts[i]))
+        return shifts, skipped
+
+    def skipped_labels(self, period_type: str) -> frozenset[date]:
+        """Local dates (weeks' Mondays) that no period of this player has: the dates a change
+        to a zone further east jumped over. A streak never counts them as missed."""
+        if len(self.epochs) == 1:
+            return frozenset()
+        _, skipped = self._transitions(period_type)
+        return frozenset(_from_index(period_type, index) for index in skipped)
 
     def label(self, period_type: str, instant: datetime) -> date:
         """The name of the period containing `instant`: its local date (daily), its Monday
-        (weekly) or its first day (monthly), shifted after zone changes so that consecutive
-        periods have consecutive labels."""
+        (weekly) or its first day (monthly). Labels of consecutive periods always increase:
+        by one, or by more across the dates a change east skipped (`skipped_labels`)."""
         start = self._last_at_or_before(period_type, _utc(instant))
         i = self._epoch_index(period_type, start)
         own = _index(period_type, _local_label(period_type, self._zone(i), start))
-        shift = self._shifts(period_type)[i] if len(self.epochs) > 1 else 0
+        shift = self._transitions(period_type)[0][i] if len(self.epochs) > 1 else 0
         return _from_index(period_type, own + shift)
 
 

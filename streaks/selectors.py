@@ -14,10 +14,12 @@ from rewards.services.inventory import inventory_available
 
 from .models import Streak, StreakBreak, StreakKind
 from .multipliers import streak_multiplier
-from .units import FREEZE_ITEM, streak_unit
+from .units import FREEZE_ITEM, missed_units, streak_unit
 
 
-def effective_current(streak: Streak | None, *, today: date, freezes: int = 0) -> int:
+def effective_current(
+    streak: Streak | None, *, today: date, freezes: int = 0, schedule: Schedule | None = None
+) -> int:
     """The streak's current run if it can still continue now, else 0. `today` is the
     streak's unit now (streaks/units.py: the local day, or the local week's Monday).
 
@@ -27,10 +29,11 @@ def effective_current(streak: Streak | None, *, today: date, freezes: int = 0) -
     """
     if streak is None or streak.last_completed is None:
         return 0
+    if today <= streak.last_completed:
+        return streak.current
+    missed = len(missed_units(streak.kind, streak.last_completed, today, schedule))
     if streak.kind == StreakKind.WEEKLY:
-        missed = (today - streak.last_completed).days // 7 - 1
         return streak.current if missed <= 0 else 0
-    missed = (today - streak.last_completed).days - 1
     return streak.current if missed <= freezes else 0
 
 
@@ -40,8 +43,9 @@ def daily_streak_for_bonus(*, user_id: int, now: datetime) -> int:
     if streak is None:
         return 0
     freezes = inventory_available(user_id=user_id, item_key=FREEZE_ITEM)
-    today = streak_unit("daily", now, schedule_for(user_id))
-    return effective_current(streak, today=today, freezes=freezes)
+    schedule = schedule_for(user_id)
+    today = streak_unit("daily", now, schedule)
+    return effective_current(streak, today=today, freezes=freezes, schedule=schedule)
 
 
 def player_streaks(
@@ -77,6 +81,7 @@ def player_streaks(
             streak,
             today=streak_unit(kind, now, schedule),
             freezes=freezes if kind == StreakKind.DAILY else 0,
+            schedule=schedule,
         )
         out[kind] = {
             "current": streak.current if streak else 0,

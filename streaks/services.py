@@ -31,7 +31,7 @@ from .models import (
     StreakRestore,
 )
 from .signals import streak_updated
-from .units import FREEZE_ITEM, streak_unit, unit_step
+from .units import FREEZE_ITEM, missed_units, streak_unit, unit_step
 
 
 @dataclass
@@ -59,8 +59,8 @@ def streak_record(
     """
     if kind not in StreakKind.values:
         raise ValidationFailed(f"unknown streak kind {kind!r}", errors={"kind": "is unknown"})
-    unit = streak_unit(kind, at, schedule or schedule_for(user_id))
-    step = unit_step(kind)
+    schedule = schedule or schedule_for(user_id)
+    unit = streak_unit(kind, at, schedule)
     with transaction.atomic():
         streak = _locked_streak(user_id, kind)
         last = streak.last_completed
@@ -70,7 +70,7 @@ def streak_record(
         if last is None:
             streak.current = 1
         else:
-            missed = [last + step * n for n in range(1, (unit - last) // step)]
+            missed = missed_units(kind, last, unit, schedule)
             if not missed:
                 streak.current += 1
             elif kind == StreakKind.DAILY and _freeze(streak, user_id, missed):

@@ -128,9 +128,10 @@ def test_going_east_mid_day_the_day_in_progress_runs_until_the_new_midnight() ->
         D(2026, 12, 1, 15),
         D(2026, 12, 2, 15),
     ]
-    # Streak labels stay consecutive although the local date jumped 30 Nov → 2 Dec.
+    # Labels are the local dates; the one the jump east skipped belongs to no day.
     labels = [after.label("daily", start) for start, _ in days(after, now, 3)]
-    assert labels == [date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 2)]
+    assert labels == [date(2026, 11, 30), date(2026, 12, 2), date(2026, 12, 3)]
+    assert after.skipped_labels("daily") == {date(2026, 12, 1)}
 
 
 def test_going_west_across_the_date_line_never_repeats_a_day() -> None:
@@ -140,12 +141,20 @@ def test_going_west_across_the_date_line_never_repeats_a_day() -> None:
     got = days(after, now, 3)
     assert got[0] == (D(2026, 11, 30, 10), D(2026, 12, 1, 11))  # 25 hours, one day
     # Pago Pago's 1 December is the player's second "1 December": labelled 2 December, so
-    # the streak counts it as the next day instead of a repeat.
+    # the streak counts it as the next day instead of a repeat (nothing is skipped).
     assert [after.label("daily", s) for s, _ in got] == [
         date(2026, 12, 1),
         date(2026, 12, 2),
         date(2026, 12, 3),
     ]
+    assert after.skipped_labels("daily") == frozenset()
+    # Back east, the labels return to the local dates.
+    back = schedule_change(after, "Pacific/Kiritimati", got[2][0] + HOUR)
+    later = days(back, got[2][0] + HOUR, 3)
+    assert (
+        back.label("daily", later[-1][0])
+        == later[-1][0].astimezone(ZoneInfo("Pacific/Kiritimati")).date()
+    )
 
 
 def test_changing_twice_before_midnight_is_one_change_and_back_cancels_it() -> None:
@@ -220,12 +229,16 @@ def test_the_period_containing_t_contains_t_and_periods_tile_time(
     assert period_for(period_type, period.end, schedule=schedule).start == period.end
     before = period_for(period_type, period.start - timedelta(microseconds=1), schedule=schedule)
     assert before.end == period.start
-    # Consecutive periods have consecutive labels: a streak never skips or repeats one.
+    # Consecutive periods have increasing labels, the next one unless a change east skipped
+    # the dates between: a streak never repeats a day, and never misses one it could not have.
     step = {"daily": 1, "weekly": 7}.get(period_type)
     if step:
-        assert schedule.label(period_type, period.end) - schedule.label(
-            period_type, instant
-        ) == timedelta(days=step)
+        this, following = (schedule.label(period_type, t) for t in (instant, period.end))
+        between = {
+            this + timedelta(days=step * n) for n in range(1, (following - this).days // step)
+        }
+        assert following > this
+        assert between <= schedule.skipped_labels(period_type)
 
 
 @settings(max_examples=150, deadline=None)
@@ -257,9 +270,14 @@ def test_a_timezone_change_never_starts_two_days_in_one_and_never_loses_one(
     fixed = {"UTC", "Asia/Tokyo", "Asia/Kathmandu", "Pacific/Kiritimati", "Pacific/Pago_Pago"}
     if {old, new} <= fixed:
         assert all(b - a >= timedelta(hours=24) for a, b in zip(starts, starts[1:], strict=False))
-    # No day lost: labels of consecutive days are consecutive dates.
+    # No day lost: labels of consecutive days are consecutive dates, but for dates no day
+    # has (a change east skipped them), which a streak does not miss.
     labels = [after.label("daily", s) for s in starts]
-    assert all(b - a == timedelta(days=1) for a, b in zip(labels, labels[1:], strict=False))
+    skipped = after.skipped_labels("daily")
+    for a, b in zip(labels, labels[1:], strict=False):
+        assert b > a
+        assert all(a + timedelta(days=n) in skipped for n in range(1, (b - a).days))
+    assert len(skipped) <= 2  # at most the dates of a 26-hour jump
 
 
 @settings(max_examples=100, deadline=None)
