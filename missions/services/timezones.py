@@ -66,7 +66,9 @@ def player_timezone_set(
         profile.timezone = after.zone
         profile.timezone_history = after.as_json()
         fields = ["timezone", "timezone_history"]
-        if profile.rollover_at is not None:
+        if profile.rollover_at is not None and profile.rollover_at > now:
+            # Not due yet: the next rollover is the new end. (A player already due stays
+            # due: the late rollover still assigns their current periods.)
             profile.rollover_at = rollover_due_at(after, now)
             fields.append("rollover_at")
         profile.save(update_fields=fields)
