@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('missions', '0007_merge_lifecycle_and_admin'),
+        ('missions', '0008_fk_indexes_covered_by_composites'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
