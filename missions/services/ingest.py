@@ -29,10 +29,15 @@ from ..errors import ValidationFailed
 from ..evaluators import EventRecord
 from ..event_validation import CleanEvent, Rejection, event_clean
 from ..models import Event, PeriodType
-from ..periods import period_for
-from .assignment import _assigned_cache_key, missions_assign
+from .assignment import (
+    _assigned_cache_key,
+    assigned_covers,
+    assigned_window,
+    missions_assign,
+)
 from .progress import progress_apply
 from .templates import templates_version
+from .timezones import schedules_for
 
 # Namespace of the per-user advisory lock that orders ingestion per user.
 LOCK_NAMESPACE = 7_201
@@ -57,46 +62,54 @@ class IngestResult:
 def _assign_lazily(events: Sequence[CleanEvent], now: datetime) -> None:
     """Assign missions to users the rollover has not reached yet, so a first event counts.
 
-    Missions are assigned as of the event's time; an event whose day closed (plus the late
-    grace) before it arrived can no longer count for that day, so it assigns the current
-    periods instead of opening missions in the past.
+    Missions are assigned as of the event's time, in the player's own day (their timezone);
+    an event whose day closed (plus the late grace) before it arrived can no longer count
+    for that day, so it assigns the current periods instead of opening missions in the past.
+    One cache read for the batch when every player is remembered (see assigned_window); the
+    players' timezones are read (one query) only for those who are not.
     """
     grace = timedelta(minutes=settings.MISSIONS_LATE_EVENT_GRACE_MINUTES)
-    first: dict[tuple[int, str], datetime] = {}
+    instants: dict[int, set[datetime]] = defaultdict(set)
     for event in events:
-        instant = min(event.occurred_at, now)
-        day_end = period_for(PeriodType.DAILY, instant).end
-        if day_end is not None and day_end + grace <= now:
-            instant = now
-        key = (event.user_id, instant.strftime("%Y%m%d"))
-        if key not in first or instant < first[key]:
-            first[key] = instant
+        instants[event.user_id].add(min(event.occurred_at, now))
     try:
         version = templates_version()  # one read for the batch, not one per user
-        keys = {
-            pair: _assigned_cache_key(pair[0], instant, version) for pair, instant in first.items()
-        }
+        keys = {user_id: _assigned_cache_key(user_id, version) for user_id in instants}
         known = cache.get_many(list(keys.values()))
     except Exception:  # Redis down: the cache is a shortcut; assignment itself is idempotent
-        keys = {pair: "" for pair in first}
+        keys = dict.fromkeys(instants, "")
         known = {}
-    by_day: dict[str, list[int]] = defaultdict(list)
-    day_instant: dict[str, datetime] = {}
-    for (user_id, day), cache_key in keys.items():
-        if known.get(cache_key):
-            continue
-        by_day[day].append(user_id)
-        instant = first[(user_id, day)]
-        day_instant[day] = min(day_instant.get(day, instant), instant)
-    for day, user_ids in sorted(by_day.items()):
-        missions_assign(user_ids=sorted(user_ids), now=day_instant[day])
-    if by_day:
-        done = {keys[(u, d)]: True for d, users in by_day.items() for u in users}
+    pending = {
+        user_id: sorted(i for i in times if not assigned_covers(known.get(keys[user_id]), i))
+        for user_id, times in instants.items()
+    }
+    pending = {user_id: times for user_id, times in pending.items() if times}
+    if not pending:
+        return
+    schedules = schedules_for(list(pending))
+    # Players whose day starts at the same instant (one UTC offset group) are assigned
+    # together, as of the earliest of their events in that day.
+    by_day: dict[datetime, dict[int, datetime]] = defaultdict(dict)
+    for user_id, times in pending.items():
+        schedule = schedules[user_id]
+        for instant in times:
+            day = schedule.period(PeriodType.DAILY, instant)
+            if day.end is not None and day.end + grace <= now:
+                instant, day = now, schedule.period(PeriodType.DAILY, now)
+            members = by_day[day.start]
+            members[user_id] = min(members.get(user_id, instant), instant)
+    done: dict[str, tuple[float, float]] = {}
+    for _, members in sorted(by_day.items()):
+        missions_assign(user_ids=sorted(members), now=min(members.values()))
+        for user_id, instant in members.items():
+            if keys[user_id]:
+                done[keys[user_id]] = assigned_window(schedules[user_id], instant)
+    if done:
         # After the commit: a rolled-back batch must not mark its users as assigned.
         transaction.on_commit(lambda: _mark_assigned(done))
 
 
-def _mark_assigned(done: dict[str, bool]) -> None:
+def _mark_assigned(done: dict[str, tuple[float, float]]) -> None:
     with contextlib.suppress(Exception):  # a lost cache entry only costs a re-check
         cache.set_many({key: value for key, value in done.items() if key}, timeout=3600)
 

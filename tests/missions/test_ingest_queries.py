@@ -23,10 +23,11 @@ from .engine import at, make_template, req
 # merged two loads into one join that reads only the missions the batch's (player, action)
 # pairs touch.
 QUERIES = 12
-# First contact adds lazy assignment for the whole batch: templates, player profiles
-# (insert, read), the running experiments (analytics' exclusion source), existing missions,
-# and one insert of missions and progress in a savepoint: 8.
-FIRST_CONTACT = QUERIES + 8
+# First contact adds lazy assignment for the whole batch: the players' timezones (which day
+# an event is in is theirs to say), templates, player profiles (insert, read with their
+# levels and timezones), the running experiments (analytics' exclusion source), existing
+# missions, and one insert of missions and progress in a savepoint: 9.
+FIRST_CONTACT = QUERIES + 9
 # A batch that completes missions reads them once as model objects (for the receivers,
 # metrics and webhooks) and the webhook endpoints once (none are configured here, so nothing
 # more is written), however many it completes.
