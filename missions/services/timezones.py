@@ -9,9 +9,11 @@ end, and the period in progress runs until the new zone's first boundary at or a
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone as django_timezone
 
@@ -80,7 +82,16 @@ def player_timezone_set(
                 user_id=user_id, period_type=period_type, period_start=period.start
             ).exclude(period_end=period.end).update(period_end=period.end)
         player_cache_bump(user_ids={user_id})
+        # The lazy-assignment mark remembers the old periods' ends: forget it.
+        transaction.on_commit(lambda: _forget_assigned(user_id))
     return profile
+
+
+def _forget_assigned(user_id: int) -> None:
+    from .assignment import _assigned_cache_key  # assignment imports this module
+
+    with contextlib.suppress(Exception):  # Redis down: the mark expires within the hour
+        cache.delete(_assigned_cache_key(user_id))
 
 
 def player_timezone_state(*, user_id: int, now: datetime) -> dict[str, object]:

@@ -157,3 +157,40 @@ def test_concurrent_runs_assign_once() -> None:
     assert len(per_key) == 13  # one daily mission each
     assert sum(r.get("assigned", 0) for r in results) == 13
     assert len(daily_starts(who["tokyo"])) == 1
+
+
+@pytest.mark.django_db
+def test_a_first_event_after_local_midnight_opens_and_counts_for_the_players_own_day(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from tests.missions.engine import send
+
+    who = players()
+    streak = make_template(
+        key="run_of_days",
+        type="streak",
+        period_type="perpetual",
+        requirements={"days": req("post:created", 5)},
+    )
+    tokyo = who["tokyo"].pk
+    # 23:50 and 00:10 in Tokyo: the first event assigns 1 December's missions (Tokyo), the
+    # second, 20 minutes later but on Tokyo's 2 December, assigns that day's: the
+    # lazy-assignment mark is the player's day, not a UTC date.
+    with django_capture_on_commit_callbacks(execute=True):
+        send(tokyo, "post:created", when=datetime(2026, 12, 1, 14, 50, tzinfo=UTC))
+    with django_capture_on_commit_callbacks(execute=True):
+        send(tokyo, "post:created", when=datetime(2026, 12, 1, 15, 10, tzinfo=UTC))
+    assert daily_starts(who["tokyo"]) == [
+        datetime(2026, 11, 30, 15, tzinfo=UTC),
+        datetime(2026, 12, 1, 15, tzinfo=UTC),
+    ]
+    counts = dict(
+        ActiveMission.objects.filter(user_id=tokyo, template__key="daily_post").values_list(
+            "period_start", "progress__current"
+        )
+    )
+    assert list(counts.values()) == [1, 1]  # one post in each Tokyo day
+    # A streak requirement counts Tokyo days too: the two events, 20 minutes apart on one
+    # UTC date, are a run of two days.
+    run = ActiveMission.objects.get(user_id=tokyo, template=streak)
+    assert run.progress.get().current == 2
