@@ -98,6 +98,12 @@ def summarize(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         r = by["track"]
         rows.append(_row("track() p99 ms", r["p99_ms"], 5, higher=False))
         rows.append(_row("track() p50 ms", r["p50_ms"], None, higher=False))
+    if "websocket" in by:
+        r = by["websocket"]
+        rows.append(_row(f"WebSocket commit-to-receipt p99 ms, {r['sockets_open']:,} sockets at "
+                         f"{r['events_per_s']:,} events/s", r["p99_ms"], 100,
+                         higher=False))  # fmt: skip
+        rows.append(_row("same, messages lost", r["messages_lost"], 0, higher=False))
     if "cost_growth" in by:
         r = by["cost_growth"]
         rows.append(_row("throughput drop 1 -> 20 missions/player (%)", r["value"], 20,
