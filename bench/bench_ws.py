@@ -168,6 +168,7 @@ def run() -> dict[str, Any]:
         "sockets_failed": received["failed"],
         "socket_failures": received["failures"],
         "sockets_closed_early": received["closed_early"],
+        "close_codes": received["close_codes"],
         "seconds_to_open_all": round(open_seconds, 1),
         "rate_asked": RATE,
         **production,

@@ -8,7 +8,7 @@ Opens one socket per entry (`?token=`, no Origin: a non-browser client), prints 
 on stdout once they are all open, then records the wall-clock time (time.time(), the clock
 the producer stamps commits with) at which each `mission:progress` message arrives, for
 `seconds`, and prints one JSON line: {"opened", "failed", "received", "closed_early",
-"receipts": [[user_id, mission_id, requirement, current, t], ...]}.
+"close_codes", "receipts": [[user_id, mission_id, requirement, current, t], ...]}.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ async def main(config: dict[str, Any]) -> dict[str, Any]:
     opened = 0
     failed: list[str] = []
     closed_early = 0
+    close_codes: dict[str, int] = {}
     all_open = asyncio.Event()
     stop = asyncio.Event()
     pending = len(sockets)
@@ -59,6 +60,8 @@ async def main(config: dict[str, Any]) -> dict[str, Any]:
                 done, _ = await asyncio.wait({reader, stopper}, return_when=asyncio.FIRST_COMPLETED)
                 if reader in done:
                     closed_early += 1
+                    code = str(ws.close_code)
+                    close_codes[code] = close_codes.get(code, 0) + 1
                 for task in (reader, stopper):
                     task.cancel()
         except Exception:
@@ -75,6 +78,7 @@ async def main(config: dict[str, Any]) -> dict[str, Any]:
         "failed": len(failed),
         "failures": failed[:5],
         "closed_early": closed_early,
+        "close_codes": close_codes,
         "received": len(receipts),
         "receipts": receipts,
     }
