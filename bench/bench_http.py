@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.db import SessionStore
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from bench.bench_ingest import MISSIONS, PLAYERS, prepare
 from bench.server import asgi_server, load
@@ -38,8 +38,8 @@ def player_headers(user_ids: list[int]) -> tuple[list[dict[str, str]], list[dict
     User = get_user_model()
     tokens, cookies = [], []
     for user in User.objects.filter(pk__in=user_ids):
-        token, _ = Token.objects.get_or_create(user=user)
-        tokens.append({"Authorization": f"Token {token.key}"})
+        _, token = AuthToken.objects.create(user=user)  # knox: the raw key is shown once
+        tokens.append({"Authorization": f"Token {token}"})
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
         # The model backend, whatever else is listed first (django-axes' backend has no
