@@ -45,6 +45,8 @@ class IngestResult:
     rejected: list[Rejection] = field(default_factory=list)
     # ids of missions completed by this batch
     completed: list[int] = field(default_factory=list)
+    # positions in the batch of the events stored by this call (group_commit splits by them)
+    accepted_indexes: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -230,6 +232,7 @@ def events_ingest(*, events: Sequence[Any], now: datetime | None = None) -> Inge
         # Only events that are new assign missions: a re-sent event changes nothing.
         _assign_lazily([e for e in unique if e.event_id in stored], received)
         result.accepted = len(stored)
+        result.accepted_indexes = [e.index for e in unique if e.event_id in stored]
         result.duplicates += len(unique) - len(stored)
         records = [
             EventRecord(
