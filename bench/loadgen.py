@@ -101,6 +101,7 @@ async def main(config: dict[str, Any]) -> dict[str, Any]:
         "statuses": {str(k): v for k, v in statuses.items()},
         "errors": errors,
         "rps": round(len(latencies) / seconds, 1),
+        "ok_rps": round(ok / seconds, 1),
         "events_per_s": round(ok * batch / seconds, 1) if mode == "events" else None,
         "p50_ms": round(percentile(latencies, 50), 1),
         "p95_ms": round(percentile(latencies, 95), 1),

@@ -28,9 +28,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def asgi_server(workers: int = 2) -> Iterator[str]:
+def asgi_server(workers: int = 2, env: dict[str, str] | None = None) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ, "DJANGO_DEBUG": "false", "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "DJANGO_DEBUG": "false", "LOG_LEVEL": "WARNING", **(env or {})}
     process = subprocess.Popen(
         [
             str(Path(PYTHON).parent / "uvicorn"),
