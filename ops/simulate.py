@@ -5,8 +5,9 @@ Each day a share of the players is active (each player has their own propensity;
 average), and they act through the real ingestion path (`events_ingest`, the service behind
 `missions.track` and `POST /api/v1/events`) in time-ordered batches of 1,000 events that
 arrive when their last event happened; the beat tasks fire at each boundary as the schedule
-would (rollovers at 00:00, the every-minute sweeps once the late-event grace has passed and
-at a special window's start); in the evening some of the day's players claim all they can
+would (the local rollover at 00:00 — the simulated players live in UTC, so its other
+quarter-hour runs find nobody due —, the every-minute sweeps once the late-event grace has
+passed and at a special window's start); in the evening some of the day's players claim all they can
 (`missions_claim_all`), and what the others leave is paid by the auto-grant. The clock is
 injected everywhere (`now=`): no sleeping through real days.
 
@@ -224,7 +225,7 @@ def run_simulation(
 ) -> SimReport:
     """Run the simulation on the configured database (empty apart from migrations).
 
-    Each day: the rollovers at 00:00; the players active that day (each with their own
+    Each day: the local rollover at 00:00; the players active that day (each with their own
     propensity, `active_share` on average) send 1..`max_events` events spread over the day,
     ingested in time order in batches of `batch_size` that arrive when their last event
     happened; the sweeps fire at 00:00 + late grace (and at a special window's start) before
@@ -273,7 +274,6 @@ def run_simulation(
         """What beat's every-minute entries do (config/schedule.py), at `now`."""
         t = time.perf_counter()
         iso = now.isoformat()
-        mission_tasks.rollover_due(now=iso)
         mission_tasks.close_ended(now=iso)
         mission_tasks.fail_timebound(now=iso)
         mission_tasks.open_special_windows(now=iso)
@@ -286,11 +286,8 @@ def run_simulation(
     for day in range(days):
         midnight = start + timedelta(days=day)
         t = time.perf_counter()
-        mission_tasks.rollover("daily", now=midnight.isoformat())
-        if midnight.weekday() == 0:
-            mission_tasks.rollover("weekly", now=midnight.isoformat())
-        if midnight.day == 1:
-            mission_tasks.rollover("monthly", now=midnight.isoformat())
+        # The simulated players live in UTC: the local rollover's run at 00:00 takes them all.
+        mission_tasks.rollover_local(now=midnight.isoformat())
         phase("rollover", t)
         t = time.perf_counter()
         active = [u for u in user_ids if rng.random() < propensity[u]]
