@@ -198,12 +198,7 @@ def streaks_credit_pending(*, user_id: int, since: datetime) -> int:
             if not update.counted and last is not None and unit < last:
                 late.add(kind)
             credits.append(
-                StreakCredit(
-                    mission_id=mission_id,
-                    user_id=user_id,
-                    kind=kind,
-                    unit=streak_unit(kind, completed_at, schedule),
-                )
+                StreakCredit(mission_id=mission_id, user_id=user_id, kind=kind, unit=unit)
             )
         StreakCredit.objects.bulk_create(credits)
         for kind in sorted(late):
@@ -219,7 +214,7 @@ def _streak_rebuild(*, user_id: int, kind: str, schedule: Schedule) -> None:
     covered, exactly as replay rebuilds it (streaks/replay.py), under the streak's lock.
     A freeze spent on a day that turns out completed stays spent. A streak an admin restored
     is left alone, as replay leaves it: a restore is a deliberate edit."""
-    from .replay import rebuild  # replay reads this module's queries
+    from .replay import rebuild  # imported here: replay imports this module
 
     streak = _locked_streak(user_id, kind)
     if StreakRestore.objects.filter(streak=streak).exists():
