@@ -268,7 +268,7 @@ class CompetitionHistoryApi(ListAPIView):
             "or not, with the top of the final leaderboard; `pending` lists the ended ones "
             "still inside the late-event grace (a provisional rank, nothing paid yet)."
         ),
-        responses={200: OutputSerializer(many=True), **error_responses(401)},
+        responses={200: OutputSerializer(many=True), **error_responses(401, 404)},
         tags=["player"],
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
