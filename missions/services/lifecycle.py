@@ -220,7 +220,7 @@ def missions_rollover_local(*, now: datetime, chunk_size: int = 2000) -> dict[st
         with metrics.reset_timer(PeriodType.DAILY):
             for first in range(0, len(rows), chunk_size):
                 chunk = [pk for pk, _ in rows[first : first + chunk_size]]
-                assigned += len(missions_assign(user_ids=chunk, now=now))
+                assigned += len(missions_assign(user_ids=chunk, now=now, bulk=True))
                 by_instant: dict[datetime, list[int]] = {}
                 for user_id, schedule in schedules_for(chunk).items():
                     by_instant.setdefault(rollover_due_at(schedule, now), []).append(user_id)
