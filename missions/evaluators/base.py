@@ -82,7 +82,7 @@ class MissionRun:
         return bool(self.progress)
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     """What one event did to one mission."""
 
