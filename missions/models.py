@@ -92,9 +92,13 @@ class MissionState(models.TextChoices):
 class ActiveMission(models.Model):
     """A template assigned to one player for one period instance."""
 
-    template = models.ForeignKey(MissionTemplate, on_delete=models.PROTECT, related_name="+")
+    # No single-column indexes on the foreign keys: the composite indexes below lead with
+    # them, and each extra index is written for every row the daily rollover inserts.
+    template = models.ForeignKey(
+        MissionTemplate, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="missions"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="missions", db_index=False
     )
     period_type = models.CharField(max_length=16, choices=PeriodType.choices)
     period_start = models.DateTimeField()
@@ -131,9 +135,14 @@ class ActiveMission(models.Model):
 class MissionProgress(models.Model):
     """Progress of one requirement of one active mission."""
 
-    mission = models.ForeignKey(ActiveMission, on_delete=models.CASCADE, related_name="progress")
+    # Indexed by one_progress_per_requirement and progress_user_action, which lead with them.
+    mission = models.ForeignKey(
+        ActiveMission, on_delete=models.CASCADE, related_name="progress", db_index=False
+    )
     # Denormalised from the mission so event matching is one indexed lookup.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     requirement_key = models.CharField(max_length=100)
     action = models.CharField(max_length=100)
     current = models.DecimalField(max_digits=24, decimal_places=8, default=Decimal(0))
@@ -165,7 +174,19 @@ class PlayerProfile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
     level = models.PositiveIntegerField(default=1, db_index=True)
+    # The IANA zone the player chose (validated by missions.periods.zone_validate); their
+    # days, weeks and months start at its local midnight.
+    timezone = models.CharField(max_length=64, default="UTC")
+    # Empty, or every zone the player lived in with the instants each took effect
+    # (missions.periods.Schedule): a change governs from the end of the period in progress.
+    timezone_history = models.JSONField(default=list, blank=True)
+    # When this player's current drawn periods end (their next local midnight): the
+    # rollover takes players whose instant has passed; null = not rolled over yet.
+    rollover_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["rollover_at"], name="profile_rollover_at")]
 
     def __str__(self) -> str:
         return f"{self.user} (level {self.level})"

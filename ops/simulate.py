@@ -250,11 +250,8 @@ def run_simulation(
     for day in range(days):
         midnight = start + timedelta(days=day)
         t = time.perf_counter()
-        mission_tasks.rollover("daily", now=midnight.isoformat())
-        if midnight.weekday() == 0:
-            mission_tasks.rollover("weekly", now=midnight.isoformat())
-        if midnight.day == 1:
-            mission_tasks.rollover("monthly", now=midnight.isoformat())
+        # The simulated players live in UTC: the local rollover's run at 00:00 takes them all.
+        mission_tasks.rollover_local(now=midnight.isoformat())
         phase("rollover", t)
         # Players act through the day; each hour's events arrive at the end of that hour.
         by_hour: dict[int, list[dict[str, Any]]] = {}

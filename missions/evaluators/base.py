@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from ..periods import Schedule
 from .matching import as_decimal, matches_where
 
 ACTIVE = "active"
@@ -45,6 +46,8 @@ class ProgressState:
     values: set[str] = field(default_factory=set)
     new_values: set[str] = field(default_factory=set)
     changed: bool = False
+    # The player's timezone schedule: a streak requirement counts their local days (None: UTC)
+    schedule: Schedule | None = None
 
     @property
     def done(self) -> bool:

@@ -37,6 +37,7 @@ from ..models import ActiveMission, MissionProgress, MissionTemplate, MissionTyp
 from ..periods import period_for
 from ..selectors import format_number
 from ..signals import live_messages, mission_completed, missions_completed_in_transaction
+from .timezones import schedules_for
 
 logger = logging.getLogger(__name__)
 
@@ -399,8 +400,18 @@ def _load_values(runs: dict[int, MissionRun], events: Sequence[EventRecord]) -> 
     field; for `streak`, the days within (current + 1) periods of this batch's days (a run
     through a new day extends at most `current` periods each way over stored days)."""
     by_pair: dict[tuple[int, str], list[EventRecord]] = defaultdict(list)
+    by_user: dict[int, int] = defaultdict(int)
     for event in events:
         by_pair[(event.user_id, event.action)].append(event)
+        by_user[event.user_id] += 1
+    # A streak requirement counts the player's local days: their schedules, one query, only
+    # when a batch touches one.
+    streak_users = [
+        run.user_id
+        for run in runs.values()
+        if run.mission_type == MissionType.STREAK and by_user.get(run.user_id)
+    ]
+    schedules = schedules_for(streak_users) if streak_users else {}
     unique_ids: list[int] = []
     unique_values: list[str] = []
     streak_ids: list[int] = []
@@ -424,7 +435,10 @@ def _load_values(runs: dict[int, MissionRun], events: Sequence[EventRecord]) -> 
             else:
                 unit = str(requirement.get("unit") or "day")
                 step = timedelta(days=7 if unit == "week" else 1)
-                days = [date.fromisoformat(period_key(e, unit)) for e in touching]
+                progress.schedule = schedules[run.user_id]
+                days = [
+                    date.fromisoformat(period_key(e, unit, progress.schedule)) for e in touching
+                ]
                 reach = step * (int(progress.current) + 1)
                 streak_ids.append(progress.progress_id)
                 streak_lo.append((min(days) - reach).isoformat())

@@ -24,6 +24,7 @@ from ..models import ActiveMission, Event, MissionProgress, MissionType, Progres
 from ..selectors import format_number
 from .ingest import _lock_users
 from .progress import fold, run_from
+from .timezones import schedules_for
 
 VALUE_TYPES = (MissionType.UNIQUE, MissionType.STREAK)
 
@@ -198,6 +199,11 @@ def _replay_users(
     ):
         rows_by_mission[row.mission_id].append(row)
     runs = {m.pk: run_from(m, rows_by_mission[m.pk], fresh=True) for m in missions}
+    schedules = schedules_for(user_ids)  # streak requirements count the players' local days
+    for run in runs.values():
+        if run.mission_type == MissionType.STREAK:
+            for progress in run.progress.values():
+                progress.schedule = schedules[run.user_id]
     earliest = min(m.period_start for m in missions)
     events = [
         EventRecord(
