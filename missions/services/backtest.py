@@ -18,14 +18,15 @@ import random
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
-from django.db.models import BooleanField
+from django.db import connection, transaction
+from django.db.models import BooleanField, DateTimeField
 from django.db.models.expressions import RawSQL
 
 from ..evaluators import EventRecord, MissionRun, ProgressState
@@ -243,7 +244,9 @@ def _events(
     """The template's events in log order, CHUNK at a time, through a server-side cursor as
     plain tuples (no model objects): only its actions, narrowed by `_prefilter`, only the
     `users` when `restrict` (a sample or a level range), `data` only when a requirement
-    reads it, and times as integer microseconds (no per-row text parsing)."""
+    reads it. On Postgres the rows come in the binary protocol, so ids and timestamps are
+    decoded in C (a third of the time of text rows), and received_at only when it differs
+    from occurred_at (most events arrive in the microsecond they happen)."""
     requirements = list(template["requirements"].values())
     actions = sorted({req["action"] for req in requirements})
     needs_data = any(req.get("where") or req.get("field") for req in requirements)
@@ -251,38 +254,35 @@ def _events(
     if restrict:
         rows = rows.filter(user_id__in=users)
     columns = ["id", "user_id", "action", "occurred_at", "received_at"]
-    micros = connection.vendor == "postgresql"
-    if micros:
+    postgres = connection.vendor == "postgresql"
+    if postgres:
         narrowing = _prefilter(requirements)
         if narrowing is not None:
             rows = rows.filter(RawSQL(narrowing[0], narrowing[1], output_field=BooleanField()))
-        # Exact microseconds since the epoch as integers: far cheaper to load than timestamptz;
-        # received_at only when it differs (most events arrive in the microsecond they happen).
         rows = rows.annotate(
-            o_us=RawSQL("(EXTRACT(EPOCH FROM occurred_at) * 1000000)::bigint", []),
-            r_us=RawSQL(
-                "CASE WHEN received_at = occurred_at THEN NULL "
-                "ELSE (EXTRACT(EPOCH FROM received_at) * 1000000)::bigint END",
+            r_at=RawSQL(
+                "CASE WHEN received_at = occurred_at THEN NULL ELSE received_at END",
                 [],
-            ),
+                output_field=DateTimeField(),
+            )
         )
-        columns[3:5] = ["o_us", "r_us"]
+        columns[4] = "r_at"
     if needs_data:
         columns.append("data")
     sql, params = rows.order_by("id").values_list(*columns).query.sql_with_params()
     no_data: Mapping[str, Any] = {}
     record = EventRecord
-    with connection.chunked_cursor() as cursor:
+    with _cursor(postgres) as cursor:
         cursor.execute(sql, params)
+        if postgres and connection.queries_logged:  # psycopg's own cursor: log it as Django would
+            connection.queries_log.append({"sql": f"DECLARE CURSOR FOR {sql}", "time": "0"})
         while chunk := cursor.fetchmany(CHUNK):
             batch: list[EventRecord] = []
             append = batch.append
             for row in chunk:
-                if micros:
-                    occurred = EPOCH + timedelta(microseconds=row[3])
-                    received = (
-                        occurred if row[4] is None else EPOCH + timedelta(microseconds=row[4])
-                    )
+                if postgres:
+                    occurred = row[3]
+                    received = occurred if row[4] is None else row[4]
                 else:
                     occurred, received = _aware(row[3]), _aware(row[4])
                 data = row[5] if needs_data else no_data
@@ -292,7 +292,23 @@ def _events(
             yield batch
 
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+@contextmanager
+def _cursor(postgres: bool) -> Iterator[Any]:
+    """A server-side cursor. On Postgres psycopg's own, in the binary format (Django's cursors
+    bind client-side, which returns text only), inside a transaction so that each FETCH is a
+    statement of its own (a WITH HOLD cursor would read everything in its DECLARE)."""
+    if not postgres:
+        with connection.chunked_cursor() as cursor:
+            yield cursor
+        return
+    with transaction.atomic():
+        connection.ensure_connection()
+        name = f"backtest_{next(_cursor_ids)}"
+        with connection.connection.cursor(name=name, binary=True) as cursor:
+            yield cursor
+
+
+_cursor_ids = itertools.count(1)
 
 
 def _aware(value: Any) -> datetime:
