@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from .api_schema import ErrorSerializer
 from .authentication import IsService, ServiceKeyAuthentication
 from .errors import DomainError, NotFound, ValidationFailed
+from .services.group_commit import events_ingest_grouped
 from .services.ingest import events_ingest
 from .services.timezones import player_timezone_set, player_timezone_state
 from .throttles import IngestThrottle
@@ -165,7 +166,10 @@ class EventsIngestApi(APIView):
                 "the body has unknown fields",
                 errors={name: ["is not a batch field (use events)"] for name in unknown},
             )
-        result = events_ingest(events=events)
+        if 0 < len(events) <= settings.MISSIONS_INGEST_GROUP_MAX_EVENTS:
+            result = events_ingest_grouped(events=events)  # with the concurrent requests
+        else:
+            result = events_ingest(events=events)
         return Response(self.OutputSerializer(result.as_dict()).data, status=status.HTTP_200_OK)
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
@@ -28,7 +29,7 @@ from django.db.models import Q
 
 from .. import metrics
 from ..cache import player_cache_bump
-from ..evaluators import EventRecord, MissionRun, ProgressState, evaluator_for
+from ..evaluators import EventRecord, MissionRun, ProgressState, Step, evaluator_for
 from ..evaluators.base import ACTIVE, COMPLETED, FAILED
 from ..evaluators.matching import value_key
 from ..evaluators.streak import period_key
@@ -101,19 +102,23 @@ def run_from(
 
 def fold(runs: dict[int, MissionRun], events: Sequence[EventRecord]) -> FoldResult:
     """Apply events in log order (`seq`) to the runs. Pure: no database access."""
-    index: dict[tuple[int, str], list[MissionRun]] = defaultdict(list)
-    for run in runs.values():
+    # (player, action) -> the runs listening to it, with their evaluator's `apply` and type
+    index: dict[tuple[int, str], list[tuple[MissionRun, Callable[..., Step], str]]] = {}
+    for run in sorted(runs.values(), key=lambda r: r.mission_id):
+        entry = (run, evaluator_for(run.mission_type).apply, str(run.mission_type))
         for action in {p.action for p in run.progress.values()}:
-            index[(run.user_id, action)].append(run)
-    for bucket in index.values():
-        bucket.sort(key=lambda r: r.mission_id)
+            index.setdefault((run.user_id, action), []).append(entry)
     result = FoldResult(runs=runs)
+    updates = result.updates
     grace = late_grace()
-    for event in sorted(events, key=lambda e: e.seq):
-        for run in index.get((event.user_id, event.action), ()):
-            step = evaluator_for(run.mission_type).apply(run, event, late_grace=grace)
+    for event in sorted(events, key=attrgetter("seq")):
+        bucket = index.get((event.user_id, event.action))
+        if bucket is None:
+            continue
+        for run, apply, mission_type in bucket:
+            step = apply(run, event, late_grace=grace)
             if step.changed:
-                result.updates[(event.action, str(run.mission_type))] += 1
+                updates[(event.action, mission_type)] += 1
             if step.completed:
                 result.completed.append(run.mission_id)
             if step.failed:
