@@ -305,8 +305,8 @@ class PlayerProfileAdmin(ReadOnlyAdmin):
     """The level follows XP (rewards/levels.py): read-only here. The rewards app adds the
     grant action (rewards/admin.py)."""
 
-    list_display = ("user", "level", "created_at")
-    search_fields = ("user__username",)
+    list_display = ("user", "level", "timezone", "rollover_at", "created_at")
+    search_fields = ("user__username", "timezone")
     raw_id_fields = ("user",)
 
 
