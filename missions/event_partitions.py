@@ -110,7 +110,11 @@ def detach(cursor: Any, partition: Partition, *, drop: bool) -> bool:
         return False
     cursor.execute(f"ALTER TABLE {PARENT} DETACH PARTITION {partition.name}")
     if drop:
+        # Rows inserted earlier in this transaction (tests) leave deferred foreign-key checks
+        # that block a DROP: run them now, then defer again as Django's constraints are.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"DROP TABLE {partition.name}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     return True
 
 
