@@ -28,10 +28,12 @@ from missions.models import (
     RetiredPartition,
 )
 from missions.services import missions_assign
+from missions.services.backtest import template_backtest
 from missions.services.event_log import event_log_maintain
 from missions.services.ingest import events_ingest
 from missions.services.lifecycle import JOB_LOCK_NAMESPACE, _lock_id
 from missions.services.replay import replay_users
+from missions.validation import validate_template
 from tests.factories import UserFactory
 
 from .engine import event, make_template, req, send
@@ -270,3 +272,26 @@ def test_replay_from_snapshots_equals_stored_state(
         assert after.differences == []
         assert after.events == Event.objects.filter(user=player).count()
         transaction.set_rollback(True)
+
+
+def test_the_backtest_reads_only_retained_events_and_says_so(retention: None) -> None:
+    event_log_maintain(now=month(0))
+    player = UserFactory()
+    for n, when in enumerate([month(0) + timedelta(days=5), month(2) + timedelta(days=5)]):
+        send(player.pk, "post:created", when=when, event_id=f"b{n}")
+    template = validate_template(
+        {
+            "key": "posts_backtest",
+            "name": "Posts",
+            "category": "content",
+            "type": "count",
+            "period_type": "monthly",
+            "requirements": {"p": req(target=1)},
+            "rewards": {"xp": 10},
+        }
+    )
+    window = (month(3) - month(0)).days
+    assert template_backtest(template=template, days=window, now=month(3)).events_read == 2
+    event_log_maintain(now=month(3))  # January leaves the log
+    result = template_backtest(template=template, days=window, now=month(3))
+    assert (result.events_read, result.completed, result.log_starts) == (1, 1, month(1))
