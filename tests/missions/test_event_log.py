@@ -295,3 +295,12 @@ def test_the_backtest_reads_only_retained_events_and_says_so(retention: None) ->
     event_log_maintain(now=month(3))  # January leaves the log
     result = template_backtest(template=template, days=window, now=month(3))
     assert (result.events_read, result.completed, result.log_starts) == (1, 1, month(1))
+
+
+def test_the_admin_lists_retired_months_read_only(retention: None, admin_client: Any) -> None:
+    event_log_maintain(now=month(0))
+    event_log_maintain(now=month(3))
+    page = admin_client.get("/admin/missions/retiredpartition/")
+    assert page.status_code == 200
+    assert b"missions_event_y2031m01" in page.content
+    assert admin_client.get("/admin/missions/retiredpartition/add/").status_code == 403
