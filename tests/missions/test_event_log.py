@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from missions import event_partitions as parts
 from missions import tasks
+from missions.event_validation import CleanEvent
 from missions.models import (
     ActiveMission,
     Event,
@@ -27,7 +28,7 @@ from missions.models import (
     MissionSnapshot,
     RetiredPartition,
 )
-from missions.services import missions_assign
+from missions.services import ingest, missions_assign
 from missions.services.backtest import template_backtest
 from missions.services.event_log import event_log_maintain
 from missions.services.ingest import events_ingest
@@ -304,3 +305,12 @@ def test_the_admin_lists_retired_months_read_only(retention: None, admin_client:
     assert page.status_code == 200
     assert b"missions_event_y2031m01" in page.content
     assert admin_client.get("/admin/missions/retiredpartition/add/").status_code == 403
+
+
+def test_the_sqlite_store_dedupes_through_the_same_keys_as_the_sql_one() -> None:
+    player = UserFactory()
+    batch = [CleanEvent(n, f"k{n}", player.pk, "shoutbox:message", month(0), {}) for n in range(2)]
+    assert set(ingest._store_portable(batch, month(0))) == {"k0", "k1"}
+    assert ingest._store(batch, month(1)) == {}  # the SQL path sees the portable path's keys
+    assert ingest._store_portable(batch, month(1)) == {}
+    assert EventKey.objects.count() == Event.objects.count() == 2

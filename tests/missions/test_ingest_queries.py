@@ -15,11 +15,12 @@ from tests.factories import UserFactory
 
 from .engine import at, make_template, req
 
-# User check, advisory lock, log insert, 3 loads (the touched missions with all their
-# progress rows in one raw join, their templates, the unique values / streak days the batch
-# can meet), 3 writes (progress as deltas, missions, new values), and the savepoint pair of
-# the batch's transaction (nested in the test's): 11. Issue 11 merged two loads into one join
-# that reads only the missions the batch's (player, action) pairs touch.
+# User check, advisory lock, log insert (the dedupe keys and the events in one statement),
+# 3 loads (the touched missions with all their progress rows in one raw join, their
+# templates, the unique values / streak days the batch can meet), 3 writes (progress as
+# deltas, missions, new values), and the savepoint pair of the batch's transaction (nested in
+# the test's): 11. Issue 11 merged two loads into one join that reads only the missions the
+# batch's (player, action) pairs touch.
 QUERIES = 11
 # First contact adds lazy assignment for the whole batch: templates, player profiles
 # (insert, read), the running experiments (analytics' exclusion source), existing missions,
