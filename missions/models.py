@@ -92,9 +92,13 @@ class MissionState(models.TextChoices):
 class ActiveMission(models.Model):
     """A template assigned to one player for one period instance."""
 
-    template = models.ForeignKey(MissionTemplate, on_delete=models.PROTECT, related_name="+")
+    # No single-column indexes on the foreign keys: the composite indexes below lead with
+    # them, and each extra index is written for every row the daily rollover inserts.
+    template = models.ForeignKey(
+        MissionTemplate, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="missions"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="missions", db_index=False
     )
     period_type = models.CharField(max_length=16, choices=PeriodType.choices)
     period_start = models.DateTimeField()
@@ -131,9 +135,14 @@ class ActiveMission(models.Model):
 class MissionProgress(models.Model):
     """Progress of one requirement of one active mission."""
 
-    mission = models.ForeignKey(ActiveMission, on_delete=models.CASCADE, related_name="progress")
+    # Indexed by one_progress_per_requirement and progress_user_action, which lead with them.
+    mission = models.ForeignKey(
+        ActiveMission, on_delete=models.CASCADE, related_name="progress", db_index=False
+    )
     # Denormalised from the mission so event matching is one indexed lookup.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     requirement_key = models.CharField(max_length=100)
     action = models.CharField(max_length=100)
     current = models.DecimalField(max_digits=24, decimal_places=8, default=Decimal(0))

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
 
-from ..cache import player_cache_bump
+from ..cache import player_cache_bump, player_cache_bump_all
 from ..models import (
     DRAWN_PERIOD_TYPES,
     ActiveMission,
@@ -182,11 +182,16 @@ def _period_of(template: MissionTemplate, periods: dict[str, Period], now: datet
 
 
 def missions_assign(
-    *, user_ids: Sequence[int], now: datetime, templates: Sequence[MissionTemplate] | None = None
+    *,
+    user_ids: Sequence[int],
+    now: datetime,
+    templates: Sequence[MissionTemplate] | None = None,
+    bulk: bool = False,
 ) -> list[ActiveMission]:
     """Assign the current periods' missions to these users. Returns the new missions.
 
-    A fixed number of queries per call, whatever len(user_ids).
+    A fixed number of queries per call, whatever len(user_ids). `bulk` (a rollover over
+    every player) bumps one cache version for all players instead of one per player.
     """
     if not user_ids:
         return []
@@ -223,7 +228,7 @@ def missions_assign(
     for template in templates:
         by_period[template.period_type].append(template)
 
-    new: list[ActiveMission] = []
+    new: list[NewMission] = []
     for user_id in user_ids:
         player = contexts[user_id]
         chosen: list[MissionTemplate] = []
@@ -248,26 +253,58 @@ def missions_assign(
             ]
         for template in chosen:
             period = _period_of(template, periods, now)
-            new.append(
-                ActiveMission(
-                    template=template,
-                    user_id=user_id,
-                    period_type=template.period_type,
-                    period_start=period.start,
-                    period_end=period.end,
-                    assigned_at=now,
-                )
-            )
+            new.append(NewMission(user_id, template, period.start, period.end))
     if not new:
         return []
     with transaction.atomic():
-        use_sql = connection.vendor == "postgresql"
-        created = _insert_sql(new, now) if use_sql else _insert_orm(new)
+        created = missions_insert(rows=new, now=now)
         transaction.on_commit(
             lambda: missions_assigned.send(sender=ActiveMission, missions=created)
         )
-        player_cache_bump(user_ids={m.user_id for m in created})
+        if bulk:
+            player_cache_bump_all()  # one version key instead of one per player
+        else:
+            player_cache_bump(user_ids={m.user_id for m in created})
     return created
+
+
+class NewMission(NamedTuple):
+    """A mission to insert: the assignment's draw decided it, the insert step writes it."""
+
+    user_id: int
+    template: MissionTemplate
+    period_start: datetime
+    period_end: datetime | None
+
+
+def missions_insert(*, rows: Sequence[NewMission], now: datetime) -> list[ActiveMission]:
+    """Insert these missions (state active, assigned at `now`) with a progress row per
+    requirement; a mission the player already has for that period is left as it is.
+    Returns the missions this call created.
+
+    Postgres: one statement for everything. SQLite (`make run` without DATABASE_URL):
+    two bulk inserts through the ORM. Model objects are built only for what was created."""
+    if not rows:
+        return []
+    if connection.vendor == "postgresql":
+        return _insert_sql(rows, now)
+    return _insert_orm(rows, now)
+
+
+def _built(row: NewMission, pk: int | None, now: datetime) -> ActiveMission:
+    mission = ActiveMission(
+        pk=pk,
+        template=row.template,
+        user_id=row.user_id,
+        period_type=row.template.period_type,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        assigned_at=now,
+    )
+    if pk is not None:
+        mission._state.adding = False
+        mission._state.db = "default"
+    return mission
 
 
 # One statement inserts the missions and their progress rows from arrays; a concurrent lazy
@@ -294,38 +331,37 @@ SELECT id, user_id, template_id FROM ins
 """
 
 
-def _insert_sql(new: list[ActiveMission], now: datetime) -> list[ActiveMission]:
+def _insert_sql(rows: Sequence[NewMission], now: datetime) -> list[ActiveMission]:
     sql = _INSERT_SQL.format(
         mission=ActiveMission._meta.db_table,
         progress=MissionProgress._meta.db_table,
         template=MissionTemplate._meta.db_table,
     )
     params: list[Any] = [
-        [m.user_id for m in new],
-        [m.template_id for m in new],
-        [m.period_type for m in new],
-        [m.period_start for m in new],
-        [m.period_end for m in new],
+        [r.user_id for r in rows],
+        [r.template.id for r in rows],
+        [r.template.period_type for r in rows],
+        [r.period_start for r in rows],
+        [r.period_end for r in rows],
         now,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         inserted = {(user_id, template_id): pk for pk, user_id, template_id in cursor.fetchall()}
     created = []
-    for mission in new:
-        pk = inserted.get((mission.user_id, mission.template_id))
+    for row in rows:
+        pk = inserted.get((row.user_id, row.template.id))
         if pk is not None:
-            mission.pk = pk
-            mission._state.adding = False
-            mission._state.db = "default"
-            created.append(mission)
+            created.append(_built(row, pk, now))
     return created
 
 
-def _insert_orm(new: list[ActiveMission]) -> list[ActiveMission]:
-    """The same inserts through the ORM, for SQLite (`make run` without DATABASE_URL)."""
+def _insert_orm(rows: Sequence[NewMission], now: datetime) -> list[ActiveMission]:
+    """The same inserts through the ORM, for SQLite."""
+    # update_conflicts (a no-op update) rather than ignore_conflicts: SQLite then returns
+    # the ids of existing rows too, and the progress insert below skips theirs.
     created = ActiveMission.objects.bulk_create(
-        new,
+        [_built(row, None, now) for row in rows],
         update_conflicts=True,
         unique_fields=["user", "template", "period_start"],
         update_fields=["period_type"],
@@ -389,7 +425,7 @@ def missions_assign_all(
 
     def flush() -> None:
         nonlocal total
-        created = missions_assign(user_ids=chunk, now=now, templates=templates)
+        created = missions_assign(user_ids=chunk, now=now, templates=templates, bulk=True)
         total += len(created)
         if on_chunk:
             on_chunk(len(chunk), len(created))

@@ -8,12 +8,18 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 
 from ..models import DRAWN_PERIOD_TYPES, ActiveMission, MissionTemplate, PeriodType, PlayerProfile
 from ..periods import Period, period_for
 from ..signals import missions_assigned
-from .assignment import _insert_orm, _insert_sql, _period_of, _player_contexts, is_eligible
+from .assignment import (
+    NewMission,
+    _period_of,
+    _player_contexts,
+    is_eligible,
+    missions_insert,
+)
 
 
 def template_assign_now(
@@ -53,21 +59,13 @@ def template_assign_now(
         )
         contexts = _player_contexts(chunk, [template], periods)
         new = [
-            ActiveMission(
-                template=template,
-                user_id=user_id,
-                period_type=template.period_type,
-                period_start=period.start,
-                period_end=period.end,
-                assigned_at=now,
-            )
+            NewMission(user_id, template, period.start, period.end)
             for user_id in chunk
             if is_eligible(template, contexts[user_id])
         ]
         if new:
             with transaction.atomic():
-                use_sql = connection.vendor == "postgresql"
-                created = _insert_sql(new, now) if use_sql else _insert_orm(new)
+                created = missions_insert(rows=new, now=now)
                 transaction.on_commit(
                     lambda: missions_assigned.send(sender=ActiveMission, missions=created)
                 )
