@@ -207,7 +207,10 @@ class Event(models.Model):
     """
 
     event_id = models.CharField(max_length=200, help_text="The sender's id.")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # event_user_seq (user, id) covers the foreign key's lookups.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     action = models.CharField(max_length=100)
     occurred_at = models.DateTimeField()
     data = models.JSONField(default=dict, blank=True)

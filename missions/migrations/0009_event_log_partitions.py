@@ -58,7 +58,7 @@ def log_partition(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('missions', '0007_merge_lifecycle_and_admin'),
+        ('missions', '0008_fk_indexes_covered_by_composites'),
     ]
 
     operations = [
@@ -99,6 +99,11 @@ class Migration(migrations.Migration):
             model_name='event',
             name='event_id',
             field=models.CharField(help_text="The sender's id.", max_length=200),
+        ),
+        migrations.AlterField(
+            model_name='event',
+            name='user',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.RunPython(keys_backfill, migrations.RunPython.noop),
         migrations.RunPython(log_partition),
