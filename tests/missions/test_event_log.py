@@ -8,6 +8,8 @@ DDL is transactional in Postgres, so each test's partitions vanish with its tran
 from __future__ import annotations
 
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -314,3 +316,26 @@ def test_the_sqlite_store_dedupes_through_the_same_keys_as_the_sql_one() -> None
     assert ingest._store(batch, month(1)) == {}  # the SQL path sees the portable path's keys
     assert ingest._store_portable(batch, month(1)) == {}
     assert EventKey.objects.count() == Event.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_workers_at_once_make_each_month_once(settings: Any) -> None:
+    settings.MISSIONS_EVENT_RETENTION_MONTHS = 0  # keep the months the other tests rely on
+    settings.MISSIONS_EVENT_PARTITIONS_AHEAD = 1
+    barrier = threading.Barrier(2)
+
+    def worker(_: int) -> list[str]:
+        try:
+            barrier.wait()
+            return event_log_maintain(now=month(0)).created
+        finally:
+            connection.close()
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            created = [name for names in pool.map(worker, range(2)) for name in names]
+        assert sorted(created) == ["missions_event_y2031m01", "missions_event_y2031m02"]
+        assert {"missions_event_y2031m01", "missions_event_y2031m02"} <= set(attached())
+    finally:
+        with connection.cursor() as cursor:  # committed DDL: leave the database as it was
+            cursor.execute("DROP TABLE IF EXISTS missions_event_y2031m01, missions_event_y2031m02")
