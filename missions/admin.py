@@ -24,6 +24,7 @@ from .models import (
     MissionProgress,
     MissionTemplate,
     PlayerProfile,
+    RetiredPartition,
     ServiceKey,
 )
 from .validation import ACTION_RE
@@ -418,3 +419,12 @@ class LifecycleRunAdmin(ReadOnlyAdmin):
     list_display = ("key", "job", "started_at", "finished_at", "result")
     list_filter = ("job",)
     search_fields = ("key",)
+
+
+@admin.register(RetiredPartition)
+class RetiredPartitionAdmin(ReadOnlyAdmin):
+    """Months of the event log that left it (docs/events.md "The log over years"): the newest
+    range end is where the log, replay and the backtest now start."""
+
+    list_display = ("name", "range_start", "range_end", "retired_at", "events", "snapshots")
+    list_filter = ("dropped",)
