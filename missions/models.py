@@ -174,7 +174,19 @@ class PlayerProfile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
     level = models.PositiveIntegerField(default=1, db_index=True)
+    # The IANA zone the player chose (validated by missions.periods.zone_validate); their
+    # days, weeks and months start at its local midnight.
+    timezone = models.CharField(max_length=64, default="UTC")
+    # Empty, or every zone the player lived in with the instants each took effect
+    # (missions.periods.Schedule): a change governs from the end of the period in progress.
+    timezone_history = models.JSONField(default=list, blank=True)
+    # When this player's current drawn periods end (their next local midnight): the
+    # rollover takes players whose instant has passed; null = not rolled over yet.
+    rollover_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["rollover_at"], name="profile_rollover_at")]
 
     def __str__(self) -> str:
         return f"{self.user} (level {self.level})"

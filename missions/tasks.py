@@ -39,6 +39,11 @@ def rollover(period_type: str, now: str | None = None) -> dict[str, Any]:
     return lifecycle.missions_rollover(period_type=period_type, now=instant(now))
 
 
+@shared_task(name="missions.rollover_local", **RETRY)
+def rollover_local(now: str | None = None) -> dict[str, Any]:
+    return lifecycle.missions_rollover_local(now=instant(now))
+
+
 @shared_task(name="missions.rollover_due", **RETRY)
 def rollover_due(now: str | None = None) -> dict[str, Any]:
     return lifecycle.missions_rollover_due(now=instant(now))

@@ -43,6 +43,7 @@ def database_url() -> str:
 class Server:
     url: str
     log: Path
+    process: subprocess.Popen[bytes] | None = None
 
     def request(
         self,
@@ -88,7 +89,7 @@ def asgi_server(log_dir: Path, name: str, extra_env: dict[str, str]) -> Iterator
          "--port", str(port), "--lifespan", "off", "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    server = Server(url=f"http://127.0.0.1:{port}", log=log_path)
+    server = Server(url=f"http://127.0.0.1:{port}", log=log_path, process=process)
     try:
         deadline = time.monotonic() + 60
         while True:
