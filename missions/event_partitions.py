@@ -1,5 +1,5 @@
 """The DDL of the event log's monthly partitions (Postgres only). Plain SQL on a cursor and no
-model imports, so migration 0009 can use it as it is today.
+model imports, so migration 0010 can use it as it is today.
 
 `missions_event` is `PARTITION BY RANGE (received_at)`: one partition per UTC month, named
 `missions_event_yYYYYmMM`, plus `missions_event_default`, a safety net for rows whose month
@@ -118,7 +118,7 @@ def detach(cursor: Any, partition: Partition, *, drop: bool) -> bool:
     return True
 
 
-# The partitioned table, built in migration 0009 from the plain one (same columns): the real
+# The partitioned table, built in migration 0010 from the plain one (same columns): the real
 # primary key must contain the partition key, and Postgres 15 has no identity columns on
 # partitioned tables, so `id` draws from a sequence the table owns.
 PARTITIONED_DDL = [

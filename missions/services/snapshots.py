@@ -114,7 +114,7 @@ def snapshot_fold(*, start: datetime, end: datetime) -> dict[str, int]:
     which are then as of `end`. The caller retires that month in the same transaction."""
     grace = timedelta(minutes=int(settings.MISSIONS_LATE_EVENT_GRACE_MINUTES))
     month = Event.objects.filter(received_at__gte=start, received_at__lt=end)
-    users = sorted(set(month.values_list("user_id", flat=True)))
+    users = list(month.values_list("user_id", flat=True).distinct().order_by("user_id"))
     total = {"events": 0, "snapshots": 0}
     for first in range(0, len(users), CHUNK_USERS):
         chunk = users[first : first + CHUNK_USERS]

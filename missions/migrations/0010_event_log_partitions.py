@@ -58,7 +58,7 @@ def log_partition(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('missions', '0008_fk_indexes_covered_by_composites'),
+        ('missions', '0009_player_timezone'),
     ]
 
     operations = [
