@@ -72,6 +72,18 @@ class EmissionLine:
     def over(self) -> bool:
         return self.budget is not None and self.total > self.budget
 
+    def text(self, name: str) -> str:
+        """A figure without trailing zeros: 167.29, not 167.29000000."""
+        value: Decimal | None = getattr(self, name)
+        if value is None:
+            return ""
+        digits = 2 if self.unit == "XP" else 8
+        return f"{value.quantize(Decimal(1).scaleb(-digits)).normalize():f}"
+
+    @property
+    def texts(self) -> dict[str, str]:
+        return {name: self.text(name) for name in ("now", "projected", "total", "budget")}
+
     @property
     def warning(self) -> str:
         return (

@@ -142,10 +142,14 @@ def run() -> dict:
     out: dict = {}
     for label, data in (("combo", COMBO), ("posts", POSTS)):
         template = validate_template(dict(data))
+        cpu = time.process_time()
         result = template_backtest(template=template, days=DAYS, now=now)
+        cpu = time.process_time() - cpu
         read_seconds, rows = _read_only(template, now)
         out[label] = {
             "seconds": round(result.seconds, 2),
+            # this process's CPU (the machine is shared: wall time swings with its load)
+            "cpu_seconds": round(cpu, 2),
             "events_read": result.events_read,
             "players": result.players,
             "completion_rate": round(result.completion_rate, 4),

@@ -85,7 +85,7 @@ class MissionRun:
         return bool(self.progress)
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     """What one event did to one mission."""
 

@@ -116,6 +116,8 @@ def fold(runs: dict[int, MissionRun], events: Sequence[EventRecord]) -> FoldResu
         if bucket is None:
             continue
         for run, apply, mission_type in bucket:
+            if run.state != ACTIVE:  # apply() would do nothing: a finished run never moves
+                continue
             step = apply(run, event, late_grace=grace)
             if step.changed:
                 updates[(event.action, mission_type)] += 1

@@ -152,3 +152,36 @@ def test_the_dashboard_shows_emission_against_the_budget(admin_client: Any) -> N
     assert 'id="emission"' in body and "daily budget 3 DGT" in body
     body = admin_client.get("/admin/analytics/").content.decode()
     assert "no daily budget set" in body
+
+
+@pytest.mark.django_db
+def test_the_emission_series_has_actual_projected_and_budget_per_day(admin_client: Any) -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from analytics.models import DayTotals
+    from analytics.selectors import emission_series
+
+    today = date(2026, 11, 30)
+    paid = {today - timedelta(days=n): (10 * n, Decimal(n) / 2) for n in range(0, 10)}
+    for day, (xp, dgt) in paid.items():
+        DayTotals.objects.create(
+            day=day, xp_awarded=xp, dgt_awarded=dgt, refreshed_at=timezone.now()
+        )
+    series = emission_series(start=today - timedelta(days=2), end=today, today=today)
+    # three days of the range, then 7 projected days after today
+    assert len(series["labels"]) == 10 and series["labels"][0] == "2026-11-28"
+    assert series["xp"][:3] == [20.0, 10.0, 0.0] and series["xp"][3:] == [None] * 7
+    assert series["dgt"][:3] == [1.0, 0.5, 0.0]
+    # projected for a day: the mean of the 7 days before it (for 11-28: 11-21 … 11-27)
+    assert series["xp_projected"][0] == round(sum(10 * n for n in range(3, 10)) / 7, 2)
+    # after today: the mean of the 7 days up to today, as the builder's budget check uses
+    assert series["xp_projected"][3:] == [round(sum(10 * n for n in range(0, 7)) / 7, 2)] * 7
+    assert series["dgt_projected"][-1] == round(sum(n / 2 for n in range(0, 7)) / 7, 8)
+
+    with override_settings(ECONOMY_DAILY_XP_BUDGET="50"):
+        page = admin_client.get("/admin/analytics/")
+    charts = page.context["charts"]["emission"]
+    assert charts["xp_budget"] == 50.0 and charts["dgt_budget"] is None
+    body = page.content.decode()
+    assert 'id="chart-emission-xp"' in body and 'id="chart-emission-dgt"' in body
