@@ -148,3 +148,28 @@ def test_a_late_event_completing_yesterday_counts_that_day_and_replay_agrees() -
     assert StreakCredit.objects.filter(user=user).count() == 3
     report = replay_events(now=wednesday + timedelta(hours=2))
     assert report.differences == [] and report.problems == []
+
+
+def test_a_late_day_a_freeze_covered_extends_the_run_and_the_freeze_stays_spent() -> None:
+    from rewards.models import InventoryItem, Item
+
+    make_template(key="late_frozen", period_type="daily", requirements={"p": req(target=1)})
+    user = UserFactory()
+    item, _ = Item.objects.get_or_create(key="streak_freeze", defaults={"name": "Streak Freeze"})
+    InventoryItem.objects.create(user=user, item=item, qty=1)
+    monday, tuesday, wednesday = at(0), at(1), at(2)
+    send(user.pk, "post:created", when=monday + timedelta(hours=12))
+    send(user.pk, "post:created", when=wednesday + timedelta(minutes=10))
+    streak = Streak.objects.get(user=user, kind="daily")
+    assert streak.current == 2 and streak.freezes_used.count() == 1  # Tuesday frozen
+    send(
+        user.pk,
+        "post:created",
+        when=tuesday + timedelta(hours=23, minutes=50),
+        received=wednesday + timedelta(minutes=20),
+    )
+    streak.refresh_from_db()
+    assert (streak.current, streak.best, streak.last_completed) == (3, 3, wednesday.date())
+    assert InventoryItem.objects.get(user=user, item=item).qty == 0
+    report = replay_events(now=wednesday + timedelta(hours=2))
+    assert report.differences == [] and report.problems == []
