@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ os.environ["DATABASE_URL"] = (
 os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL") or "redis://127.0.0.1:6379/5"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.django.local")
 os.environ.setdefault("DJANGO_DEBUG", "false")
+# The bench builds large worlds in single statements (100k players' missions, the backtest's
+# event history); on a busy box they outlast the serving timeout of 30 s.
+os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", "900000")
 
 
 def ensure_database() -> None:
@@ -151,7 +155,15 @@ def main() -> None:
             continue
         module = importlib.import_module(f"bench.{path.stem}")
         started = time.perf_counter()
-        result = module.run()
+        try:
+            result = module.run()
+        except Exception as exc:  # one failing scenario must not lose the others' figures
+            traceback.print_exc()
+            result = {"name": path.stem, "unit": "error", "value": None,
+                      "error": f"{type(exc).__name__}: {exc}"}  # fmt: skip
+            from django.db import connection
+
+            connection.close()
         result["seconds_total"] = round(time.perf_counter() - started, 2)
         print(
             f"# {result['name']}: {result['value']} {result['unit']} (ratio {result.get('ratio')})",

@@ -94,6 +94,13 @@ SCHEDULE: list[Entry] = [
         description="Rebuilds the recent days of the analytics rollups.",
     ),
     Entry(
+        "missions: event log partitions",
+        "missions.event_log_maintain",
+        crontab=("17", "*", "*", "*"),
+        description="Hourly: monthly log partitions created ahead; months past the retention "
+        "snapshotted, detached and dropped (docs/events.md).",
+    ),
+    Entry(
         "ops: beat heartbeat",
         "missions.beat_heartbeat",
         every_seconds=BEAT_HEARTBEAT_SECONDS,

@@ -24,6 +24,7 @@ from .models import (
     MissionProgress,
     MissionTemplate,
     PlayerProfile,
+    RetiredPartition,
     ServiceKey,
 )
 from .validation import ACTION_RE
@@ -311,8 +312,8 @@ class PlayerProfileAdmin(ReadOnlyAdmin):
     """The level follows XP (rewards/levels.py): read-only here. The rewards app adds the
     grant action (rewards/admin.py)."""
 
-    list_display = ("user", "level", "created_at")
-    search_fields = ("user__username",)
+    list_display = ("user", "level", "timezone", "rollover_at", "created_at")
+    search_fields = ("user__username", "timezone")
     raw_id_fields = ("user",)
 
 
@@ -424,3 +425,12 @@ class LifecycleRunAdmin(ReadOnlyAdmin):
     list_display = ("key", "job", "started_at", "finished_at", "result")
     list_filter = ("job",)
     search_fields = ("key",)
+
+
+@admin.register(RetiredPartition)
+class RetiredPartitionAdmin(ReadOnlyAdmin):
+    """Months of the event log that left it (docs/events.md "The log over years"): the newest
+    range end is where the log, replay and the backtest now start."""
+
+    list_display = ("name", "range_start", "range_end", "retired_at", "events", "snapshots")
+    list_filter = ("dropped",)

@@ -19,6 +19,7 @@ instant — one longer period, never a short extra one (docs/missions.md, "Timez
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -187,6 +188,13 @@ class Schedule:
 
     def as_json(self) -> list[dict[str, Any]]:
         return [] if len(self.epochs) == 1 else [e.as_json() for e in self.epochs]
+
+    @property
+    def key(self) -> str:
+        """Equal for equal schedules: players sharing a key share every period."""
+        if len(self.epochs) == 1:
+            return self.zone
+        return json.dumps(self.as_json(), sort_keys=True)
 
     @property
     def zone(self) -> str:

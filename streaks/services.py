@@ -2,8 +2,10 @@
 
 Daily streaks count the player's local days; weekly streaks their local ISO weeks, stored
 as their Monday (streaks/units.py; a timezone change never breaks or doubles a day).
-Every update holds the streak row lock, and counting a day that is already counted (or
-older than the last counted one) changes nothing, so replays and races are harmless.
+Every update holds the streak row lock, and counting a day that is already counted changes
+nothing, so replays and races are harmless. `streak_record` extends a run forward only; a
+completion of an older day that was not counted (a late event) makes the outbox
+(`streaks_credit_pending`) rebuild the run from every counted completion, as replay does.
 """
 
 from __future__ import annotations
@@ -186,20 +188,63 @@ def streaks_credit_pending(*, user_id: int, since: datetime) -> int:
             pending.order_by("completed_at", "pk").values_list("pk", "period_type", "completed_at")
         )
         credits = []
+        late: set[str] = set()
         for mission_id, period_type, completed_at in rows:
             assert completed_at is not None  # counted_completions filters on it
             kind = KIND_FOR_PERIOD[period_type]
-            streak_record(user_id=user_id, kind=kind, at=completed_at, schedule=schedule)
+            update = streak_record(user_id=user_id, kind=kind, at=completed_at, schedule=schedule)
+            last = update.streak.last_completed
+            unit = streak_unit(kind, completed_at, schedule)
+            if not update.counted and last is not None and unit < last:
+                late.add(kind)
             credits.append(
-                StreakCredit(
-                    mission_id=mission_id,
-                    user_id=user_id,
-                    kind=kind,
-                    unit=streak_unit(kind, completed_at, schedule),
-                )
+                StreakCredit(mission_id=mission_id, user_id=user_id, kind=kind, unit=unit)
             )
         StreakCredit.objects.bulk_create(credits)
+        for kind in sorted(late):
+            _streak_rebuild(user_id=user_id, kind=kind, schedule=schedule)
     return len(credits)
+
+
+def _streak_rebuild(*, user_id: int, kind: str, schedule: Schedule) -> None:
+    """A completion of a day (week) older than the last counted one — a late event that
+    completed yesterday's mission after today's was counted — counts too (SPEC.md: a day
+    counts when the player completes a daily mission). streak_record only extends a run
+    forward, so the run is rebuilt from every counted completion and the days freezes
+    covered, exactly as replay rebuilds it (streaks/replay.py), under the streak's lock.
+    A freeze spent on a day that turns out completed stays spent. A streak an admin restored
+    is left alone, as replay leaves it: a restore is a deliberate edit."""
+    from .replay import rebuild  # imported here: replay imports this module
+
+    streak = _locked_streak(user_id, kind)
+    if StreakRestore.objects.filter(streak=streak).exists():
+        return
+    period_types = [p for p, k in KIND_FOR_PERIOD.items() if k == kind]
+    units = [
+        streak_unit(kind, completed_at, schedule)
+        for completed_at in counted_completions()
+        .filter(user_id=user_id, period_type__in=period_types)
+        .values_list("completed_at", flat=True)
+        if completed_at is not None
+    ]
+    used = StreakFreezeUse.objects.filter(streak=streak).values_list("covered_day", flat=True)
+    frozen = set(used)
+    want = rebuild(kind, units, frozen, schedule)
+    have = list(streak.breaks.order_by("missed_from", "id").values_list("missed_from", "length"))
+    if (streak.current, streak.best, streak.last_completed, have) == (
+        want.current, want.best, want.last_completed, want.breaks
+    ):  # fmt: skip
+        return
+    streak.breaks.all().delete()
+    StreakBreak.objects.bulk_create(
+        [StreakBreak(streak=streak, missed_from=day, length=n) for day, n in want.breaks]
+    )
+    streak.current, streak.best = want.current, want.best
+    streak.last_completed = want.last_completed
+    streak.save(update_fields=["current", "best", "last_completed", "updated_at"])
+    streak_updated.send(
+        sender=Streak, user_id=user_id, kind=kind, update=StreakUpdate(streak=streak, counted=True)
+    )
 
 
 def streaks_credit_all_pending(*, now: datetime) -> int:

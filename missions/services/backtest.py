@@ -7,6 +7,12 @@ Events are read in log order, in chunks, only for the template's actions; each c
 through `progress.fold` — the same evaluators and late-event rule as live ingestion — via
 `_fold`, the one adapter to change when the fold's signature moves. Prerequisites,
 cooldowns and the weighted draw are not simulated: the figures are for players who get it.
+
+It reads only the events still in the log: once months have left it (docs/events.md "The log
+over years"), a window that reaches back past the log's horizon sees only the events that
+arrived since, and the result says so (`log_starts`). The log is partitioned by arrival
+time, so the reads also bound `received_at` from below (an event arrives at most the clock
+skew before it happened) and Postgres scans only the months since the window's start.
 """
 
 from __future__ import annotations
@@ -35,9 +41,13 @@ from ..evaluators.matching import as_decimal
 from ..models import Event, MissionType, PeriodType, PlayerProfile
 from ..periods import LOCAL_PERIOD_TYPES, UTC_SCHEDULE, Period, Schedule, period_for
 from .progress import fold
+from .snapshots import log_horizon
 from .timezones import schedules_for
 
 CHUNK = 50_000
+# An event that happened at t arrived after t - FUTURE_SKEW (5 minutes, validation); a day of
+# slack covers app servers whose clocks disagree with the database's.
+ARRIVAL_SLACK = timedelta(days=1)
 BUCKETS = (
     (0, 0, "0 %"),
     (1, 24, "1–24 %"),
@@ -63,6 +73,8 @@ class Backtest:
     completions_by_day: dict[str, int] = field(default_factory=dict)
     not_finished: dict[str, int] = field(default_factory=dict)
     xp_total: int = 0
+    # The log's horizon when it is inside the window: events that arrived before it are gone.
+    log_starts: datetime | None = None
     dgt_total: Decimal = Decimal(0)
     # (user_id, period_start) -> the folded run; kept for tests and the per-player view
     outcomes: dict[tuple[int, datetime], MissionRun] = field(default_factory=dict)
@@ -150,7 +162,9 @@ def _population(
 ) -> tuple[list[int], bool]:
     """Players active in the window (any event) whose level the template admits, and whether
     that is fewer than all active players (then only their events are read)."""
-    active = Event.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+    active = Event.objects.filter(
+        occurred_at__gte=start, occurred_at__lt=end, received_at__gte=start - ARRIVAL_SLACK
+    )
     users = set(active.values_list("user_id", flat=True).distinct().order_by())
     min_level, max_level = template.get("min_level") or 1, template.get("max_level")
     if min_level > 1 or max_level is not None:
@@ -262,7 +276,12 @@ def _events(
     requirements = list(template["requirements"].values())
     actions = sorted({req["action"] for req in requirements})
     needs_data = any(req.get("where") or req.get("field") for req in requirements)
-    rows = Event.objects.filter(action__in=actions, occurred_at__gte=start, occurred_at__lt=end)
+    rows = Event.objects.filter(
+        action__in=actions,
+        occurred_at__gte=start,
+        occurred_at__lt=end,
+        received_at__gte=start - ARRIVAL_SLACK,
+    )
     if restrict:
         rows = rows.filter(user_id__in=users)
     columns = ["id", "user_id", "action", "occurred_at", "received_at"]
@@ -376,6 +395,9 @@ def _backtest(
     end = now
     start = now - timedelta(days=days)
     result = Backtest(days=days, start=start, end=end)
+    horizon = log_horizon()
+    if horizon is not None and horizon > start:
+        result.log_starts = horizon
     periods = periods_in(template, start, end)
     users, restricted = _population(template, start, end, sample)
     result.players, result.periods = len(users), len(periods)

@@ -29,7 +29,7 @@ from ..catalog import ActionDef, action_definitions
 from ..errors import ValidationFailed
 from ..evaluators import EventRecord
 from ..event_validation import CleanEvent, Rejection, event_clean
-from ..models import Event, PeriodType
+from ..models import Event, EventKey, PeriodType
 from .assignment import (
     _assigned_cache_key,
     assigned_covers,
@@ -164,35 +164,43 @@ def _lock_users(user_ids: Sequence[int]) -> tuple[datetime, set[int]]:
 def _store(events: Sequence[CleanEvent], now: datetime) -> dict[str, int]:
     """Insert into the log; returns event_id -> seq for the new ones (repeats are skipped).
 
-    Seqs are drawn in batch order (log order is application order), but rows are inserted
-    in event_id order: two batches that share ids for different users (different user locks)
-    then wait on each other's unique-index entries in one order, never in a cycle (deadlock).
+    One statement: the ids go into the dedupe table (EventKey, unique, outside the monthly
+    partitions) and only those it took go into the log, so a repeat is caught whichever month
+    holds the first copy. Seqs are drawn in batch order (log order is application order), but
+    keys are inserted in event_id order: two batches that share ids for different users
+    (different user locks) then wait on each other's unique-index entries in one order, never
+    in a cycle (deadlock).
     """
     if connection.vendor != "postgresql":
         return _store_portable(events, now)
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO missions_event
-                (id, event_id, user_id, action, occurred_at, data, received_at)
-            SELECT e.seq, e.event_id, e.user_id, e.action, e.occurred_at, e.data, %s
-            FROM (
+            WITH batch AS (
                 SELECT u.*, nextval(pg_get_serial_sequence('missions_event', 'id')) AS seq
                 FROM unnest(%s::text[], %s::int[], %s::text[], %s::timestamptz[], %s::jsonb[])
                      WITH ORDINALITY AS u(event_id, user_id, action, occurred_at, data, n)
                 ORDER BY u.n
-            ) AS e
-            ORDER BY e.event_id
-            ON CONFLICT (event_id) DO NOTHING
+            ), fresh AS (
+                INSERT INTO missions_eventkey (event_id, received_at)
+                SELECT event_id, %s FROM batch ORDER BY event_id
+                ON CONFLICT (event_id) DO NOTHING
+                RETURNING event_id
+            )
+            INSERT INTO missions_event
+                (id, event_id, user_id, action, occurred_at, data, received_at)
+            SELECT b.seq, b.event_id, b.user_id, b.action, b.occurred_at, b.data, %s
+            FROM batch AS b JOIN fresh USING (event_id)
             RETURNING id, event_id
             """,
             [
-                now,
                 [e.event_id for e in events],
                 [e.user_id for e in events],
                 [e.action for e in events],
                 [e.occurred_at for e in events],
                 [json.dumps(e.data) for e in events],
+                now,
+                now,
             ],
         )
         return {event_id: seq for seq, event_id in cursor.fetchall()}
@@ -201,10 +209,12 @@ def _store(events: Sequence[CleanEvent], now: datetime) -> dict[str, int]:
 def _store_portable(events: Sequence[CleanEvent], now: datetime) -> dict[str, int]:
     """The same for SQLite: a concurrent insert of the same id fails the batch (retry-safe)."""
     seen = set(
-        Event.objects.filter(event_id__in=[e.event_id for e in events]).values_list(
+        EventKey.objects.filter(event_id__in=[e.event_id for e in events]).values_list(
             "event_id", flat=True
         )
     )
+    fresh = [e for e in events if e.event_id not in seen]
+    EventKey.objects.bulk_create([EventKey(event_id=e.event_id, received_at=now) for e in fresh])
     created = Event.objects.bulk_create(
         [
             Event(
@@ -215,8 +225,7 @@ def _store_portable(events: Sequence[CleanEvent], now: datetime) -> dict[str, in
                 data=e.data,
                 received_at=now,
             )
-            for e in events
-            if e.event_id not in seen
+            for e in fresh
         ]
     )
     return {event.event_id: event.pk for event in created}

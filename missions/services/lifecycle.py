@@ -220,11 +220,17 @@ def missions_rollover_local(*, now: datetime, chunk_size: int = 2000) -> dict[st
         with metrics.reset_timer(PeriodType.DAILY):
             for first in range(0, len(rows), chunk_size):
                 chunk = [pk for pk, _ in rows[first : first + chunk_size]]
-                assigned += len(missions_assign(user_ids=chunk, now=now))
+                assigned += len(missions_assign(user_ids=chunk, now=now, bulk=True))
                 by_instant: dict[datetime, list[int]] = {}
+                memo: dict[str, tuple[datetime, str]] = {}  # players sharing a schedule
                 for user_id, schedule in schedules_for(chunk).items():
-                    by_instant.setdefault(rollover_due_at(schedule, now), []).append(user_id)
-                    offset = _offset_label(schedule.zone_at(now), now)
+                    if schedule.key not in memo:
+                        memo[schedule.key] = (
+                            rollover_due_at(schedule, now),
+                            _offset_label(schedule.zone_at(now), now),
+                        )
+                    instant, offset = memo[schedule.key]
+                    by_instant.setdefault(instant, []).append(user_id)
                     offsets[offset] = offsets.get(offset, 0) + 1
                 for instant, user_ids in by_instant.items():
                     PlayerProfile.objects.filter(user_id__in=user_ids).update(rollover_at=instant)

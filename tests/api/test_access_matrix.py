@@ -42,6 +42,7 @@ KINDS = {
     "api-me": "player api",
     "api-me-timezone": "player api",
     "api-history": "player api",
+    "api-history-competitions": "player api",
     "api-streaks": "player api",
     "hub": "page",
     "history": "page",
