@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from .builder.forms import MissionTemplateAdminForm
 from .catalog import FIELD_TYPES
-from .errors import DomainError
+from .errors import DomainError, TemplateInvalid
 from .json_limits import LIMITED_JSON_FORMFIELD
 from .models import (
     ActionType,
@@ -135,15 +135,21 @@ class MissionTemplateAdmin(admin.ModelAdmin):
 
     def _budget_warnings(self, templates: Any) -> dict[str, list[str]]:
         """Per template key, what its 14-day backtest would break of the daily budgets."""
-        from analytics.economy import template_budget_warnings
+        from analytics.economy import daily_budget, template_budget_warnings
 
         from .builder.forms import template_as_json
         from .validation import validate_template
 
+        if not daily_budget().any:  # nothing to check: no backtest
+            return {}
         now = timezone.now()
         found = {}
         for template in templates:
-            data = validate_template({**template_as_json(template), "is_active": True})
+            try:
+                data = validate_template({**template_as_json(template), "is_active": True})
+            except TemplateInvalid as exc:  # stored before a validator change: say so
+                found[template.key] = [f"cannot be backtested: {exc}"]
+                continue
             warnings = template_budget_warnings(template=data, now=now)
             if warnings:
                 found[template.key] = warnings
