@@ -41,3 +41,10 @@ MISSIONS_MAX_TEMPLATE_METADATA_BYTES = env_int("MISSIONS_MAX_TEMPLATE_METADATA_B
 MISSIONS_MAX_IN_VALUES = env_int("MISSIONS_MAX_IN_VALUES", 100)
 # While its socket is down, the hub polls GET /api/v1/missions this often (seconds).
 MISSIONS_HUB_POLL_SECONDS = env_int("MISSIONS_HUB_POLL_SECONDS", 5)
+# The event log over years (docs/events.md): on Postgres it is partitioned by month of
+# arrival; beat keeps this many months' partitions ready ahead, and retires (snapshots, detaches
+# and drops) the months older than the retention — which is also the dedupe window. 0 keeps
+# every month. A retired month is kept as a detached table instead of dropped when asked.
+MISSIONS_EVENT_RETENTION_MONTHS = env_int("MISSIONS_EVENT_RETENTION_MONTHS", 24)
+MISSIONS_EVENT_PARTITIONS_AHEAD = env_int("MISSIONS_EVENT_PARTITIONS_AHEAD", 3)
+MISSIONS_EVENT_KEEP_DETACHED = env_bool("MISSIONS_EVENT_KEEP_DETACHED", False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -27,12 +28,14 @@ from ..models import (
     ActiveMission,
     MissionProgress,
     MissionTemplate,
+    MissionType,
     PeriodType,
     PlayerProfile,
 )
-from ..periods import Period, period_for
+from ..periods import DEFAULT_ZONE, UTC_SCHEDULE, Period, Schedule, period_for
 from ..signals import missions_assigned
 from .templates import templates_version
+from .timezones import schedule_for
 
 # What prerequisites read from the apps above the engine (badges: rewards; the daily streak:
 # streaks). Each app registers its source in its AppConfig.ready, so the engine imports neither.
@@ -68,6 +71,9 @@ class PlayerContext:
     cooling_down: set[int] = field(default_factory=set)
     # template ids withheld from this player by an app above the engine (A/B variants)
     excluded: set[int] = field(default_factory=set)
+    # their timezone schedule and their current local periods (drawn types and perpetual)
+    schedule: Schedule = UTC_SCHEDULE
+    periods: dict[str, Period] = field(default_factory=dict)
 
 
 def is_eligible(template: MissionTemplate, player: PlayerContext) -> bool:
@@ -125,14 +131,33 @@ def _active_templates(now: datetime) -> list[MissionTemplate]:
     )
 
 
+def _utc_periods(now: datetime) -> dict[str, Period]:
+    return {str(pt): period_for(pt, now) for pt in (*DRAWN_PERIOD_TYPES, PeriodType.PERPETUAL)}
+
+
 def _player_contexts(
-    user_ids: Sequence[int], templates: Sequence[MissionTemplate], periods: dict[str, Period]
+    user_ids: Sequence[int], templates: Sequence[MissionTemplate], now: datetime
 ) -> dict[int, PlayerContext]:
     contexts = {user_id: PlayerContext() for user_id in user_ids}
-    for user_id, level in PlayerProfile.objects.filter(user_id__in=user_ids).values_list(
-        "user_id", "level"
-    ):
-        contexts[user_id].level = level
+    utc = _utc_periods(now)
+    local: dict[tuple[str, str], dict[str, Period]] = {}  # players sharing a zone share periods
+    for user_id, level, zone, history in PlayerProfile.objects.filter(
+        user_id__in=user_ids
+    ).values_list("user_id", "level", "timezone", "timezone_history"):
+        context = contexts[user_id]
+        context.level = level
+        if zone != DEFAULT_ZONE or history:
+            context.schedule = Schedule.of(zone, history)
+            memo = (zone, json.dumps(history, sort_keys=True))
+            if memo not in local:
+                local[memo] = {
+                    str(pt): context.schedule.period(pt, now) for pt in DRAWN_PERIOD_TYPES
+                }
+                local[memo][PeriodType.PERPETUAL] = utc[PeriodType.PERPETUAL]
+            context.periods = local[memo]
+    for context in contexts.values():
+        if not context.periods:
+            context.periods = utc
     needs_completed = any((t.prerequisites or {}).get("missions_completed") for t in templates)
     needs_badges = any((t.prerequisites or {}).get("badges") for t in templates)
     needs_streak = any((t.prerequisites or {}).get("min_streak") for t in templates)
@@ -150,17 +175,22 @@ def _player_contexts(
     if needs_streak:
         for user_id, current in _prerequisite_source("daily_streak")(user_ids):
             contexts[user_id].daily_streak = current
-    cooling = [t for t in templates if t.cooldown_hours and t.period_type in periods]
+    cooling = [t for t in templates if t.cooldown_hours and t.period_type in utc]
     if cooling:
-        # An earlier assignment blocks the template until its period ended `cooldown_hours` ago.
+        # An earlier assignment blocks the template until its period ended `cooldown_hours` ago
+        # (each player's own current period: one condition per template and distinct start).
         condition = Q()
         for template in cooling:
-            start = periods[template.period_type].start
-            condition |= Q(
-                template_id=template.id,
-                period_start__lt=start,
-                period_end__gt=start - timedelta(hours=template.cooldown_hours or 0),
-            )
+            by_start: dict[datetime, list[int]] = defaultdict(list)
+            for user_id, context in contexts.items():
+                by_start[_period_of(template, context, now).start].append(user_id)
+            for start, group in by_start.items():
+                condition |= Q(
+                    template_id=template.id,
+                    user_id__in=group,
+                    period_start__lt=start,
+                    period_end__gt=start - timedelta(hours=template.cooldown_hours or 0),
+                )
         cooling_rows = ActiveMission.objects.filter(condition, user_id__in=user_ids).values_list(
             "user_id", "template_id"
         )
@@ -175,10 +205,15 @@ def _player_contexts(
     return contexts
 
 
-def _period_of(template: MissionTemplate, periods: dict[str, Period], now: datetime) -> Period:
+def _period_of(template: MissionTemplate, player: PlayerContext, now: datetime) -> Period:
+    """The period `template` runs in for this player: their local day, week or month; the
+    UTC one for a competitive template (everyone on a leaderboard shares one period); the
+    window of a special template; the perpetual period."""
     if template.period_type == PeriodType.SPECIAL:
         return period_for(PeriodType.SPECIAL, now, template)
-    return periods[template.period_type]
+    if template.type == MissionType.COMPETITIVE and template.period_type in DRAWN_PERIOD_TYPES:
+        return period_for(template.period_type, now)
+    return player.periods[template.period_type]
 
 
 def missions_assign(
@@ -197,19 +232,30 @@ def missions_assign(
         return []
     if templates is None:
         templates = _active_templates(now)
-    periods: dict[str, Period] = {
-        str(pt): period_for(pt, now) for pt in (*DRAWN_PERIOD_TYPES, PeriodType.PERPETUAL)
-    }
     PlayerProfile.objects.bulk_create(
         [PlayerProfile(user_id=user_id) for user_id in user_ids], ignore_conflicts=True
     )
-    contexts = _player_contexts(user_ids, templates, periods)
-
+    contexts = _player_contexts(user_ids, templates, now)
     existing_templates: dict[int, set[int]] = defaultdict(set)
     existing_drawn: dict[int, set[str]] = defaultdict(set)
+
+    # The missions the players already have for their current periods: one query, one
+    # condition per distinct (period type, start) — one per UTC offset group — plus the UTC
+    # periods of competitive templates and the special windows.
+    groups: dict[tuple[str, datetime], list[int]] = defaultdict(list)
+    for user_id, context in contexts.items():
+        for period in context.periods.values():
+            groups[(period.period_type, period.start)].append(user_id)
     current = Q()
-    for period in periods.values():
-        current |= Q(period_type=period.period_type, period_start=period.start)
+    for (period_type, start), group in groups.items():
+        current |= Q(period_type=period_type, period_start=start, user_id__in=group)
+    utc = _utc_periods(now)
+    for period_type in DRAWN_PERIOD_TYPES:
+        current |= Q(
+            period_type=period_type,
+            period_start=utc[period_type].start,
+            template__type=MissionType.COMPETITIVE,
+        )
     current |= Q(
         period_type=PeriodType.SPECIAL,
         template_id__in=[t.id for t in templates if t.period_type == PeriodType.SPECIAL],
@@ -235,24 +281,24 @@ def missions_assign(
         for period_type in DRAWN_PERIOD_TYPES:
             if period_type in existing_drawn[user_id]:
                 continue  # already drawn for this period: re-running is a no-op
-            period = periods[period_type]
+            period = player.periods[period_type]
             eligible = [
                 t
                 for t in by_period[period_type]
-                if is_eligible(t, player) and enough_time_left(t, period, now)
+                if is_eligible(t, player) and enough_time_left(t, _period_of(t, player, now), now)
             ]
             count = settings.MISSIONS_PER_PERIOD.get(period_type, 0)
-            chosen += weighted_draw(eligible, count, draw_seed(user_id, periods[period_type]))
+            chosen += weighted_draw(eligible, count, draw_seed(user_id, period))
         for period_type in (PeriodType.SPECIAL, PeriodType.PERPETUAL):
             chosen += [
                 t
                 for t in by_period[period_type]
                 if t.id not in existing_templates[user_id]
                 and is_eligible(t, player)
-                and enough_time_left(t, _period_of(t, periods, now), now)
+                and enough_time_left(t, _period_of(t, player, now), now)
             ]
         for template in chosen:
-            period = _period_of(template, periods, now)
+            period = _period_of(template, player, now)
             new.append(NewMission(user_id, template, period.start, period.end))
     if not new:
         return []
@@ -383,24 +429,42 @@ def _insert_orm(rows: Sequence[NewMission], now: datetime) -> list[ActiveMission
     return created
 
 
-def _assigned_cache_key(user_id: int, now: datetime, version: int | None = None) -> str:
+def _assigned_cache_key(user_id: int, version: int | None = None) -> str:
     if version is None:
         version = templates_version()
-    return f"missions:assigned:{user_id}:{now:%Y%m%d}:{version}"
+    return f"missions:assigned:{user_id}:{version}"
+
+
+def assigned_window(schedule: Schedule, instant: datetime) -> tuple[float, float]:
+    """What the lazy-assignment cache remembers: the player's periods were assigned for
+    `instant`, good from their day's start until the first of their drawn periods ends (as
+    POSIX timestamps: the player's own midnight, not a UTC date, turns it stale)."""
+    start = schedule.period(PeriodType.DAILY, instant).start
+    ends = [schedule.period(pt, instant).end for pt in DRAWN_PERIOD_TYPES]
+    return start.timestamp(), min(end for end in ends if end is not None).timestamp()
+
+
+def assigned_covers(window: object, instant: datetime) -> bool:
+    """Whether a remembered window (see assigned_window) covers `instant`."""
+    if not isinstance(window, list | tuple) or len(window) != 2:
+        return False
+    return float(window[0]) <= instant.timestamp() < float(window[1])
 
 
 def missions_assign_for_user(*, user_id: int, now: datetime) -> list[ActiveMission]:
-    """Lazy assignment on first access: a late scheduler never shows an empty hub."""
+    """Lazy assignment on first access: a late scheduler never shows an empty hub. Remembered
+    in the cache until the player's next local midnight (one read when remembered)."""
     try:
-        key = _assigned_cache_key(user_id, now)
-        if cache.get(key):
+        key = _assigned_cache_key(user_id)
+        if assigned_covers(cache.get(key), now):
             return []
     except Exception:  # Redis down: the cache is a shortcut; assignment itself is idempotent
         key = ""
     created = missions_assign(user_ids=[user_id], now=now)
     if key:
+        window = assigned_window(schedule_for(user_id), now)
         with contextlib.suppress(Exception):
-            cache.set(key, True, timeout=3600)
+            cache.set(key, window, timeout=3600)
     return created
 
 

@@ -29,11 +29,16 @@ from ..catalog import ActionDef, action_definitions
 from ..errors import ValidationFailed
 from ..evaluators import EventRecord
 from ..event_validation import CleanEvent, Rejection, event_clean
-from ..models import Event, PeriodType
-from ..periods import period_for
-from .assignment import _assigned_cache_key, missions_assign
+from ..models import Event, EventKey, PeriodType
+from .assignment import (
+    _assigned_cache_key,
+    assigned_covers,
+    assigned_window,
+    missions_assign,
+)
 from .progress import progress_apply
 from .templates import TEMPLATES_VERSION_KEY, templates_version
+from .timezones import schedules_for
 
 # Namespace of the per-user advisory lock that orders ingestion per user.
 LOCK_NAMESPACE = 7_201
@@ -71,47 +76,55 @@ def _catalog_and_templates_version() -> tuple[dict[str, ActionDef], int | None]:
 def _assign_lazily(events: Sequence[CleanEvent], now: datetime, version: int | None = None) -> None:
     """Assign missions to users the rollover has not reached yet, so a first event counts.
 
-    Missions are assigned as of the event's time; an event whose day closed (plus the late
-    grace) before it arrived can no longer count for that day, so it assigns the current
-    periods instead of opening missions in the past.
+    Missions are assigned as of the event's time, in the player's own day (their timezone);
+    an event whose day closed (plus the late grace) before it arrived can no longer count
+    for that day, so it assigns the current periods instead of opening missions in the past.
+    One cache read for the batch when every player is remembered (see assigned_window); the
+    players' timezones are read (one query) only for those who are not.
     """
     grace = timedelta(minutes=settings.MISSIONS_LATE_EVENT_GRACE_MINUTES)
-    first: dict[tuple[int, str], datetime] = {}
+    instants: dict[int, set[datetime]] = defaultdict(set)
     for event in events:
-        instant = min(event.occurred_at, now)
-        day_end = period_for(PeriodType.DAILY, instant).end
-        if day_end is not None and day_end + grace <= now:
-            instant = now
-        key = (event.user_id, instant.strftime("%Y%m%d"))
-        if key not in first or instant < first[key]:
-            first[key] = instant
+        instants[event.user_id].add(min(event.occurred_at, now))
     try:
         if version is None:  # read with the catalog, once for the batch
             version = templates_version()
-        keys = {
-            pair: _assigned_cache_key(pair[0], instant, version) for pair, instant in first.items()
-        }
+        keys = {user_id: _assigned_cache_key(user_id, version) for user_id in instants}
         known = cache.get_many(list(keys.values()))
     except Exception:  # Redis down: the cache is a shortcut; assignment itself is idempotent
-        keys = {pair: "" for pair in first}
+        keys = dict.fromkeys(instants, "")
         known = {}
-    by_day: dict[str, list[int]] = defaultdict(list)
-    day_instant: dict[str, datetime] = {}
-    for (user_id, day), cache_key in keys.items():
-        if known.get(cache_key):
-            continue
-        by_day[day].append(user_id)
-        instant = first[(user_id, day)]
-        day_instant[day] = min(day_instant.get(day, instant), instant)
-    for day, user_ids in sorted(by_day.items()):
-        missions_assign(user_ids=sorted(user_ids), now=day_instant[day])
-    if by_day:
-        done = {keys[(u, d)]: True for d, users in by_day.items() for u in users}
+    pending = {
+        user_id: sorted(i for i in times if not assigned_covers(known.get(keys[user_id]), i))
+        for user_id, times in instants.items()
+    }
+    pending = {user_id: times for user_id, times in pending.items() if times}
+    if not pending:
+        return
+    schedules = schedules_for(list(pending))
+    # Players whose day starts at the same instant (one UTC offset group) are assigned
+    # together, as of the earliest of their events in that day.
+    by_day: dict[datetime, dict[int, datetime]] = defaultdict(dict)
+    for user_id, times in pending.items():
+        schedule = schedules[user_id]
+        for instant in times:
+            day = schedule.period(PeriodType.DAILY, instant)
+            if day.end is not None and day.end + grace <= now:
+                instant, day = now, schedule.period(PeriodType.DAILY, now)
+            members = by_day[day.start]
+            members[user_id] = min(members.get(user_id, instant), instant)
+    done: dict[str, tuple[float, float]] = {}
+    for _, members in sorted(by_day.items()):
+        missions_assign(user_ids=sorted(members), now=min(members.values()))
+        for user_id, instant in members.items():
+            if keys[user_id]:
+                done[keys[user_id]] = assigned_window(schedules[user_id], instant)
+    if done:
         # After the commit: a rolled-back batch must not mark its users as assigned.
         transaction.on_commit(lambda: _mark_assigned(done))
 
 
-def _mark_assigned(done: dict[str, bool]) -> None:
+def _mark_assigned(done: dict[str, tuple[float, float]]) -> None:
     with contextlib.suppress(Exception):  # a lost cache entry only costs a re-check
         cache.set_many({key: value for key, value in done.items() if key}, timeout=3600)
 
@@ -151,35 +164,43 @@ def _lock_users(user_ids: Sequence[int]) -> tuple[datetime, set[int]]:
 def _store(events: Sequence[CleanEvent], now: datetime) -> dict[str, int]:
     """Insert into the log; returns event_id -> seq for the new ones (repeats are skipped).
 
-    Seqs are drawn in batch order (log order is application order), but rows are inserted
-    in event_id order: two batches that share ids for different users (different user locks)
-    then wait on each other's unique-index entries in one order, never in a cycle (deadlock).
+    One statement: the ids go into the dedupe table (EventKey, unique, outside the monthly
+    partitions) and only those it took go into the log, so a repeat is caught whichever month
+    holds the first copy. Seqs are drawn in batch order (log order is application order), but
+    keys are inserted in event_id order: two batches that share ids for different users
+    (different user locks) then wait on each other's unique-index entries in one order, never
+    in a cycle (deadlock).
     """
     if connection.vendor != "postgresql":
         return _store_portable(events, now)
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO missions_event
-                (id, event_id, user_id, action, occurred_at, data, received_at)
-            SELECT e.seq, e.event_id, e.user_id, e.action, e.occurred_at, e.data, %s
-            FROM (
+            WITH batch AS (
                 SELECT u.*, nextval(pg_get_serial_sequence('missions_event', 'id')) AS seq
                 FROM unnest(%s::text[], %s::int[], %s::text[], %s::timestamptz[], %s::jsonb[])
                      WITH ORDINALITY AS u(event_id, user_id, action, occurred_at, data, n)
                 ORDER BY u.n
-            ) AS e
-            ORDER BY e.event_id
-            ON CONFLICT (event_id) DO NOTHING
+            ), fresh AS (
+                INSERT INTO missions_eventkey (event_id, received_at)
+                SELECT event_id, %s FROM batch ORDER BY event_id
+                ON CONFLICT (event_id) DO NOTHING
+                RETURNING event_id
+            )
+            INSERT INTO missions_event
+                (id, event_id, user_id, action, occurred_at, data, received_at)
+            SELECT b.seq, b.event_id, b.user_id, b.action, b.occurred_at, b.data, %s
+            FROM batch AS b JOIN fresh USING (event_id)
             RETURNING id, event_id
             """,
             [
-                now,
                 [e.event_id for e in events],
                 [e.user_id for e in events],
                 [e.action for e in events],
                 [e.occurred_at for e in events],
                 [json.dumps(e.data) for e in events],
+                now,
+                now,
             ],
         )
         return {event_id: seq for seq, event_id in cursor.fetchall()}
@@ -188,10 +209,12 @@ def _store(events: Sequence[CleanEvent], now: datetime) -> dict[str, int]:
 def _store_portable(events: Sequence[CleanEvent], now: datetime) -> dict[str, int]:
     """The same for SQLite: a concurrent insert of the same id fails the batch (retry-safe)."""
     seen = set(
-        Event.objects.filter(event_id__in=[e.event_id for e in events]).values_list(
+        EventKey.objects.filter(event_id__in=[e.event_id for e in events]).values_list(
             "event_id", flat=True
         )
     )
+    fresh = [e for e in events if e.event_id not in seen]
+    EventKey.objects.bulk_create([EventKey(event_id=e.event_id, received_at=now) for e in fresh])
     created = Event.objects.bulk_create(
         [
             Event(
@@ -202,8 +225,7 @@ def _store_portable(events: Sequence[CleanEvent], now: datetime) -> dict[str, in
                 data=e.data,
                 received_at=now,
             )
-            for e in events
-            if e.event_id not in seen
+            for e in fresh
         ]
     )
     return {event.event_id: event.pk for event in created}
