@@ -4,7 +4,7 @@ with the asyncio load generator in its own process, on the scenario-1 world:
 1b. 1,000-event batches over HTTP (2 clients): events/s and p50/p95/p99 per batch;
 2.  one event per request from 64 clients: requests/s, p50/p99, on three request paths,
     each on its own server: the full middleware stack without group commit (the path before
-    the lean door), the lean door alone, the lean door with group commit (the default);
+    the lean door), the lean door alone (the default), the lean door with group commit;
 6.  GET /api/v1/missions (token) and the hub page (session) at 100 clients: p95.
 """
 
@@ -92,7 +92,7 @@ def run() -> dict[str, Any]:
             {**common, "mode": "get", "path": "/", "headers": cookies,
              "clients": 100, "seconds": SECONDS}
         )  # fmt: skip
-    single = single_paths["lean_group_commit"]
+    single = single_paths["lean"]
     return {
         "name": "http",
         "unit": "requests/s (one event per request, 64 clients)",

@@ -27,10 +27,12 @@ MISSIONS_LATE_EVENT_GRACE_MINUTES = env_int("MISSIONS_LATE_EVENT_GRACE_MINUTES",
 # Two-level cache (missions/cache.py) of each player's current missions for the hub and API.
 MISSIONS_CACHE = env_bool("MISSIONS_CACHE", True)
 MISSIONS_MAX_BATCH = 1000
-# POST /api/v1/events with at most MISSIONS_INGEST_GROUP_MAX_EVENTS events is committed
-# together with the concurrent requests of the same process (missions/services/group_commit.py),
-# at most MISSIONS_INGEST_GROUP_FLIGHTS batches in flight per process. 0 turns it off.
-MISSIONS_INGEST_GROUP_MAX_EVENTS = env_int("MISSIONS_INGEST_GROUP_MAX_EVENTS", 10)
+# Group commit (missions/services/group_commit.py): POST /api/v1/events with at most
+# MISSIONS_INGEST_GROUP_MAX_EVENTS events is committed together with the concurrent requests
+# of the same process, at most MISSIONS_INGEST_GROUP_FLIGHTS batches in flight per process.
+# Off (0) by default: it cut server CPU per request but did not raise requests/s on the
+# bench box (docs/performance.md); 10 turns it on.
+MISSIONS_INGEST_GROUP_MAX_EVENTS = env_int("MISSIONS_INGEST_GROUP_MAX_EVENTS", 0)
 MISSIONS_INGEST_GROUP_FLIGHTS = env_int("MISSIONS_INGEST_GROUP_FLIGHTS", 2)
 MISSIONS_MAX_EVENT_DATA_BYTES = 16 * 1024
 # Template JSON limits (the shared validator: admin, API, load_templates): metadata size and
