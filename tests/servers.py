@@ -1,4 +1,8 @@
-"""Real ASGI server processes (uvicorn, as `make run` serves) for multi-process tests.
+"""Real ASGI server processes (uvicorn, as `make run` serves) for tests that need real
+sockets: several processes (tests/missions), pools, timeouts and bodies (tests/serving), the
+browser tests' live server (tests/browser). One launcher, `uvicorn_server`, starts them all;
+the fault tests' restartable servers (tests/faults/procs.py) and the scale-out test use its
+command line, `uvicorn_command`.
 
 Each listens on an ephemeral port against the test database and the tests' Redis; they are
 stopped when the context exits, also on failure. Use from a
@@ -12,14 +16,15 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Literal
 
 from django.conf import settings
 from django.db import connection
@@ -42,7 +47,7 @@ def database_url() -> str:
 @dataclass
 class Server:
     url: str
-    log: Path
+    log: Path | None = None
     process: subprocess.Popen[bytes] | None = None
 
     def request(
@@ -72,47 +77,98 @@ class Server:
             return status, text
 
 
+def uvicorn_command(port: int, *extra: str) -> list[str]:
+    """The command line of every test server: uvicorn serving config.asgi as `make run` does."""
+    return [
+        sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+        "--port", str(port), "--lifespan", "off", "--log-level", "warning", *extra,
+    ]  # fmt: skip
+
+
 @contextmanager
-def asgi_server(log_dir: Path, name: str, extra_env: dict[str, str]) -> Iterator[Server]:
+def uvicorn_server(
+    env: Mapping[str, str] | None = None,
+    *,
+    ready: Literal["healthy", "answering", "listening"] = "healthy",
+    log_path: Path | None = None,
+    timeout: float = 60,
+) -> Iterator[str]:
+    """Run uvicorn serving config.asgi (as `make run` does) on a free port; yield its URL.
+    (`uvicorn_process` yields the `Server`, its process too.)"""
+    with uvicorn_process(env, ready=ready, log_path=log_path, timeout=timeout) as server:
+        yield server.url
+
+
+@contextmanager
+def uvicorn_process(
+    env: Mapping[str, str] | None = None,
+    *,
+    ready: Literal["healthy", "answering", "listening"] = "healthy",
+    log_path: Path | None = None,
+    timeout: float = 60,
+) -> Iterator[Server]:
+    """Run uvicorn serving config.asgi (as `make run` does) on a free port.
+
+    The child gets this process's environment, the test settings, the test database
+    (`database_url()`) and the tests' Redis, with `env` on top. It counts as started when
+    `/healthz` answers 200 (`ready="healthy"`), answers at all (`"answering"`: its health is
+    the test's business), or the port accepts connections (`"listening"`: a server whose
+    database or Redis is meant to hang). Its output goes to `log_path` (a temporary file if
+    None); the end of it is in the error if the server is not up within `timeout` seconds.
+    Stopped on exit, also when the test fails."""
     port = free_port()
-    env = {
+    full_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.django.test",
         "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
-        **extra_env,
+        **(env or {}),
     }
-    log_path = log_dir / f"{name}.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--lifespan", "off", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    server = Server(url=f"http://127.0.0.1:{port}", log=log_path, process=process)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{server.url}/healthz", timeout=2):
-                    break
-            except urllib.error.HTTPError:
-                break  # it answers: up (health itself is not this helper's business)
-            except OSError as exc:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"uvicorn {name} did not start:\n{log_path.read_text()}"
-                    ) from exc
-                time.sleep(0.2)
-        yield server
-    finally:
-        process.terminate()
+    with ExitStack() as stack:
+        log: IO[bytes] = stack.enter_context(
+            log_path.open("w+b") if log_path is not None else tempfile.TemporaryFile()  # noqa: SIM115
+        )
+        process = subprocess.Popen(
+            uvicorn_command(port), cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
+        )
+        url = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+            deadline = time.monotonic() + timeout
+            while not _started(url, port, ready):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    log.seek(0)
+                    output = log.read().decode(errors="replace")[-4000:]
+                    raise RuntimeError(f"uvicorn did not start:\n{output}")
+                time.sleep(0.2)
+            yield Server(url=url, log=log_path, process=process)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _started(url: str, port: int, ready: str) -> bool:
+    try:
+        if ready == "listening":
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+            return ready == "answering" or response.status == 200
+    except urllib.error.HTTPError:
+        return ready == "answering"
+    except OSError:
+        return False
+
+
+@contextmanager
+def asgi_server(log_dir: Path, name: str, extra_env: dict[str, str]) -> Iterator[Server]:
+    """A server whose log is `<log_dir>/<name>.log`, with a JSON request helper."""
+    with uvicorn_process(extra_env, ready="answering", log_path=log_dir / f"{name}.log") as server:
+        yield server
 
 
 @contextmanager

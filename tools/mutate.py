@@ -5,11 +5,13 @@ module gets a directory of its own, `.mutate/<module>/`, holding links to the pr
 pyproject.toml whose `[tool.mutmut]` names that module's files and the test files that guard
 them. Runs there are incremental: a second run tests only mutants whose function changed.
 
-Mutants run one at a time (`--max-children 1`: the machine is small and shared) against a
-test database of their own (`<DATABASE_URL>_mut`, so `make pytest` can run alongside) and a
-private Redis on a free port (tests clear their Redis database before each test). A module
-that runs past its budget (`MUTATE_BUDGET` seconds, default 900) is stopped; the mutants it
-tested keep their verdicts and the rest are reported as not checked.
+Within a module mutants run one at a time (`--max-children 1`): the tests of one module share
+one test database and one Redis, and two mutants' tests side by side would flush each other's
+rows. Instead `MUTATE_JOBS` modules (default 2, for a 2-core machine) run at once, each with
+a test database (`<DATABASE_URL>_mut_<module>`, so `make pytest` can run alongside) and a
+private Redis on a free port of its own. A module that runs past its budget
+(`MUTATE_BUDGET` seconds, default 900) is stopped; the mutants it tested keep their verdicts
+and the rest are reported as not checked.
 
 The summary (killed, survived, ... per module) is printed and written to
 `.mutate/summary.txt`; the survivors' diffs go to `.mutate/<module>/survivors.txt`.
@@ -25,8 +27,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +68,8 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
             "tests/missions/test_late_events.py",
             "tests/missions/test_replay.py",
             "tests/missions/test_live.py",
+            "tests/missions/test_apply_equivalence.py",
+            "tests/missions/test_fold_events.py",
         ],
     ),
     "assignment": (
@@ -100,7 +106,19 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     ),
 }
 
-LINKS = ["missions", "rewards", "streaks", "analytics", "config", "templates", "static", "tests"]
+LINKS = [
+    "missions",
+    "rewards",
+    "streaks",
+    "analytics",
+    "config",
+    "templates",
+    "static",
+    "tests",
+    "bench",
+    "examples",
+    "ops",
+]
 KILLED = {1, 3, 37}
 STATUS = {
     0: "survived",
@@ -111,6 +129,9 @@ STATUS = {
     None: "not checked",
 }
 STATUS.update({code: "timeout" for code in (-24, 24, 152, 255)})
+# The mutmut processes running now (one per module), stopped with SIGINT on SIGTERM.
+RUNNING: list[subprocess.Popen[bytes]] = []
+STOPPING = threading.Event()
 
 
 def toml_list(items: list[str]) -> str:
@@ -131,7 +152,7 @@ def prepare(module: str) -> Path:
         "\n[tool.mutmut]\n"
         f'source_paths = ["missions", "rewards", "streaks", "analytics"]\n'
         f"only_mutate = {toml_list(files)}\n"
-        f'also_copy = ["config", "templates", "static", "manage.py"]\n'
+        f'also_copy = ["config", "templates", "static", "bench", "examples", "ops", "manage.py"]\n'
         # -p no:randomly: mutmut picks the tests per mutant; --reuse-db: one migrate per module
         f'pytest_add_cli_args = ["-p", "no:randomly", "-p", "no:cov", "--reuse-db", "-q"]\n'
         f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n"
@@ -139,7 +160,13 @@ def prepare(module: str) -> Path:
         "timeout_constant = 20.0\n"
         'on_dependency_change = "ignore"\n'
     )
-    (work / "pyproject.toml").write_text(pyproject)
+    target = work / "pyproject.toml"
+    if target.exists() and target.read_text() != pyproject:
+        # mutmut resets every verdict when the test selection changes; a verdict stands with
+        # more tests (a killed mutant stays killed), so only the map of tests is measured
+        # again (it is not compared when missing). MUTATE_RETEST=1 retests the survivors.
+        (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+    target.write_text(pyproject)
     return work
 
 
@@ -177,10 +204,13 @@ def start_redis() -> tuple[subprocess.Popen[bytes], str]:
 def run(module: str, budget: int, env: dict[str, str], *, retest: bool) -> None:
     work = prepare(module)
     # Verdicts stand until the mutated function changes; after adding tests, MUTATE_RETEST=1
-    # tests this module's survivors again.
-    names = sorted(n for n, code in verdicts(module).items() if code == 0) if retest else []
+    # tests this module's survivors and "no tests" mutants again, with the map of which test
+    # runs which function measured afresh (a changed test may now reach more code).
+    names = sorted(n for n, code in verdicts(module).items() if code in (0, 33)) if retest else []
     if retest and not names:
         return
+    if retest:
+        (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     log = (work / "run.log").open("w")
     proc = subprocess.Popen(
         [str(BIN / "mutmut"), "run", "--max-children", "1", *names],
@@ -190,6 +220,7 @@ def run(module: str, budget: int, env: dict[str, str], *, retest: bool) -> None:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    RUNNING.append(proc)
     try:
         proc.wait(timeout=budget)
     except subprocess.TimeoutExpired:
@@ -200,6 +231,7 @@ def run(module: str, budget: int, env: dict[str, str], *, retest: bool) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+    RUNNING.remove(proc)
     log.close()
 
 
@@ -252,33 +284,57 @@ def summarize(modules: list[str], ran: list[str], env: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> int:
-    modules = argv or list(MODULES)
-    unknown = [m for m in modules if m not in MODULES]
-    if unknown:
-        print(f"unknown module(s) {unknown}; choose from {list(MODULES)}")
-        return 2
-    # Stopped from outside: still stop the private Redis (the finally below).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    budget = int(os.environ.get("MUTATE_BUDGET", "900"))
-    base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/missions")
+def stop_running(*_: object) -> None:
+    """SIGTERM: no module starts any more, and the running ones stop now (each verdict is
+    saved as it comes, so nothing tested is lost)."""
+    STOPPING.set()
+    for proc in RUNNING:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def run_module(module: str, budget: int, base: dict[str, str], base_db: str) -> None:
+    """One module with a test database and a Redis of its own, so modules can run side by side."""
+    if STOPPING.is_set():
+        return
     redis, redis_url = start_redis()
-    env = dict(os.environ, DATABASE_URL=base_db.rstrip("/") + "_mut", REDIS_URL=redis_url)
-    # The replay property test runs for every mutant it covers: fewer examples per run (the
-    # known-answer cases beside it are exact).
-    env.setdefault("REPLAY_EXAMPLES", "5")
-    env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
+    env = dict(base, DATABASE_URL=f"{base_db.rstrip('/')}_mut_{module}", REDIS_URL=redis_url)
+    started = time.monotonic()
+    print(f"{module}: mutating {MODULES[module][0]}", flush=True)
     try:
-        for module in modules:
-            started = time.monotonic()
-            print(f"{module}: mutating {MODULES[module][0]}", flush=True)
-            run(module, budget, env, retest=os.environ.get("MUTATE_RETEST") == "1")
-            print(f"{module}: {time.monotonic() - started:.0f} s", flush=True)
-        done = [m for m in MODULES if (WORK / m / "mutants").exists()]
-        report = summarize(done, modules, env)
+        run(module, budget, env, retest=os.environ.get("MUTATE_RETEST") == "1")
     finally:
         redis.terminate()
         redis.wait()
+    print(f"{module}: {time.monotonic() - started:.0f} s", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    modules = argv or list(MODULES)
+    unknown = [m for m in modules if m not in MODULES and m != "--report"]
+    if unknown:
+        print(f"unknown module(s) {unknown}; choose from {list(MODULES)}")
+        return 2
+    if modules == ["--report"]:
+        report = summarize([m for m in MODULES if (WORK / m / "mutants").exists()], [], {})
+        print(report)
+        return 0
+    # Stopped from outside (SIGTERM): mutmut is killed, each module's Redis stopped.
+    signal.signal(signal.SIGTERM, stop_running)
+    budget = int(os.environ.get("MUTATE_BUDGET", "900"))
+    jobs = max(1, int(os.environ.get("MUTATE_JOBS", "2")))
+    base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/missions")
+    env = dict(os.environ)
+    # The property tests run for every mutant they cover: fewer examples per run (the
+    # known-answer cases beside them are exact).
+    env.setdefault("REPLAY_EXAMPLES", "5")
+    env.setdefault("APPLY_EXAMPLES", "5")
+    env.setdefault("HYPOTHESIS_PROFILE", "mutate")  # no shrinking, same examples (conftest)
+    env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for future in [pool.submit(run_module, m, budget, env, base_db) for m in modules]:
+            future.result()
+    done = [m for m in MODULES if (WORK / m / "mutants").exists()]
+    report = summarize(done, modules, env)
     print(report)
     (WORK / "summary.txt").write_text(report + "\n")
     return 0

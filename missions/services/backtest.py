@@ -39,9 +39,10 @@ from ..evaluators import EventRecord, MissionRun, ProgressState
 from ..evaluators.base import ACTIVE, COMPLETED
 from ..evaluators.matching import as_decimal
 from ..models import Event, MissionType, PeriodType, PlayerProfile
-from ..periods import Period, period_for
+from ..periods import LOCAL_PERIOD_TYPES, UTC_SCHEDULE, Period, Schedule, period_for
 from .progress import fold
 from .snapshots import log_horizon
+from .timezones import schedules_for
 
 CHUNK = 50_000
 # An event that happened at t arrived after t - FUTURE_SKEW (5 minutes, validation); a day of
@@ -124,7 +125,13 @@ def periods_in(template: Mapping[str, Any], start: datetime, end: datetime) -> l
     return out
 
 
-def _new_run(run_id: int, user_id: int, template: Mapping[str, Any], period: Period) -> MissionRun:
+def _new_run(
+    run_id: int,
+    user_id: int,
+    template: Mapping[str, Any],
+    period: Period,
+    schedule: Schedule | None = None,
+) -> MissionRun:
     requirements = template["requirements"]
     return MissionRun(
         mission_id=run_id,
@@ -139,7 +146,12 @@ def _new_run(run_id: int, user_id: int, template: Mapping[str, Any], period: Per
         state=ACTIVE,
         completed_at=None,
         progress={
-            key: ProgressState(key=key, action=req["action"], target=Decimal(str(req["target"])))
+            key: ProgressState(
+                key=key,
+                action=req["action"],
+                target=Decimal(str(req["target"])),
+                schedule=schedule,  # a streak counts the player's local days
+            )
             for key, req in requirements.items()
         },
     )
@@ -399,11 +411,20 @@ def _backtest(
     runs: dict[tuple[int, datetime], MissionRun] = {}
     ids = itertools.count(1)
     day_period: dict[Any, Period] = {}
+    # Players on another timezone than UTC live in their own local periods (one query).
+    local = {}
+    if period_type in LOCAL_PERIOD_TYPES:
+        local = {u: s for u, s in schedules_for(users).items() if s != UTC_SCHEDULE}
     for chunk in _events(template, start, end, users, restrict=restricted):
         result.events_read += len(chunk)
         touched: dict[int, MissionRun] = {}
         for event in chunk:
-            if single is not None:
+            schedule = local.get(event.user_id) if local else None
+            if schedule is not None:
+                period = schedule.period(period_type, event.occurred_at)
+                if period.end is not None and period.end <= start or period.start >= end:
+                    continue
+            elif single is not None:
                 period = single
             else:
                 day = event.occurred_at.date()
@@ -415,7 +436,7 @@ def _backtest(
             key = (event.user_id, period.start)
             run = runs.get(key)
             if run is None:
-                run = runs[key] = _new_run(next(ids), event.user_id, template, period)
+                run = runs[key] = _new_run(next(ids), event.user_id, template, period, schedule)
             touched[run.mission_id] = run
         _fold(touched, chunk)
     result.outcomes = runs

@@ -35,7 +35,7 @@ from ..selectors import format_number
 from .ingest import _lock_users
 from .progress import fold, run_from
 from .snapshots import log_horizon, records, snapshot_apply
-from .timezones import schedules_for
+from .timezones import schedules_attach
 
 VALUE_TYPES = (MissionType.UNIQUE, MissionType.STREAK)
 
@@ -226,11 +226,7 @@ def _replay_users(
         for snapshot in MissionSnapshot.objects.filter(mission_id__in=list(runs)):
             snapshot_apply(runs[snapshot.mission_id], snapshot)
             report.from_snapshot += 1
-    schedules = schedules_for(user_ids)  # streak requirements count the players' local days
-    for run in runs.values():
-        if run.mission_type == MissionType.STREAK:
-            for progress in run.progress.values():
-                progress.schedule = schedules[run.user_id]
+    schedules_attach(runs)  # streak requirements count the players' local days
     earliest = min(m.period_start for m in missions)
     events = records(events_qs.filter(occurred_at__gte=earliest).order_by("id"))
     report.missions, report.events = len(missions), len(events)

@@ -22,16 +22,9 @@ from django.db.models import Max, Q
 from django.utils.dateparse import parse_datetime
 
 from ..evaluators import EventRecord, MissionRun
-from ..models import (
-    ActiveMission,
-    Event,
-    MissionProgress,
-    MissionSnapshot,
-    MissionType,
-    RetiredPartition,
-)
+from ..models import ActiveMission, Event, MissionProgress, MissionSnapshot, RetiredPartition
 from .progress import fold, run_from
-from .timezones import schedules_for
+from .timezones import schedules_attach
 
 CHUNK_USERS = 500
 
@@ -95,15 +88,9 @@ def runs_for(missions: Sequence[ActiveMission]) -> dict[int, MissionRun]:
     ):
         rows[row.mission_id].append(row)
     runs = {m.pk: run_from(m, rows[m.pk], fresh=True) for m in missions}
-    streaks = [run for run in runs.values() if run.mission_type == MissionType.STREAK]
-    if streaks:
-        # A streak requirement counts the player's local days, as live ingestion does.
-        schedules = schedules_for(sorted({run.user_id for run in streaks}))
-        for run in streaks:
-            for progress in run.progress.values():
-                progress.schedule = schedules[run.user_id]
     for snapshot in MissionSnapshot.objects.filter(mission_id__in=list(runs)):
         snapshot_apply(runs[snapshot.mission_id], snapshot)
+    schedules_attach(runs)  # streak requirements count the players' local days
     return runs
 
 

@@ -10,7 +10,7 @@ end, and the period in progress runs until the new zone's first boundary at or a
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from django.core.cache import cache
@@ -19,7 +19,8 @@ from django.utils import timezone as django_timezone
 
 from ..cache import player_cache_bump
 from ..errors import ValidationFailed
-from ..models import DRAWN_PERIOD_TYPES, ActiveMission, PeriodType, PlayerProfile
+from ..evaluators import MissionRun
+from ..models import DRAWN_PERIOD_TYPES, ActiveMission, MissionType, PeriodType, PlayerProfile
 from ..periods import UTC_SCHEDULE, Schedule, schedule_change, zone_validate
 
 
@@ -33,6 +34,18 @@ def schedules_for(user_ids: Sequence[int]) -> dict[int, Schedule]:
         if zone != "UTC" or history:
             out[user_id] = Schedule.of(zone, history)
     return out
+
+
+def schedules_attach(runs: Mapping[int, MissionRun]) -> None:
+    """Give the streak requirements of these runs their players' schedules (a streak counts
+    the player's local days); the other types do not look at it."""
+    streaks = [run for run in runs.values() if run.mission_type == MissionType.STREAK]
+    if not streaks:
+        return
+    schedules = schedules_for(sorted({run.user_id for run in streaks}))
+    for run in streaks:
+        for progress in run.progress.values():
+            progress.schedule = schedules[run.user_id]
 
 
 def schedule_for(user_id: int) -> Schedule:

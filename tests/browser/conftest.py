@@ -5,21 +5,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from django.conf import settings
 from django.db import connections
 
-from tests.servers import database_url as test_database_url
-from tests.servers import free_port
+from tests.servers import uvicorn_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "browser"
@@ -28,45 +22,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @pytest.fixture(scope="session")
-def live_server_url(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
-    """uvicorn serving config.asgi against the test database and the same Redis."""
-    with django_db_blocker.unblock():
-        database_url = test_database_url()
-    port = free_port()
+def live_server_url(django_db_setup: Any) -> Iterator[str]:
+    """uvicorn serving config.asgi against the test database and the same Redis; its log is
+    artifacts/browser/server.log."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.django.test",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": settings.REDIS_URL,
-    }
-    log = (ARTIFACTS / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--lifespan", "off", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError as exc:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log_path = ARTIFACTS / "server.log"
-                    raise RuntimeError(f"uvicorn did not start; see {log_path}") from exc
-                time.sleep(0.2)
+    with uvicorn_server(log_path=ARTIFACTS / "server.log") as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ import pytest
 
 from tests.browser.conftest import log_in, off_the_loop, screenshot
 from tests.factories import TemplateFactory, UserFactory, requirement
-from tests.faults.procs import AsgiServer, RedisServer, http, this_test_database_url
+from tests.faults.procs import AsgiServer, RedisServer, http
+from tests.servers import database_url as this_test_database_url
 
 pytestmark = [
     pytest.mark.browser,

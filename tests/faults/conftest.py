@@ -11,8 +11,9 @@ import pytest
 from django.db import connections
 
 from config.redis_guard import reset_breakers
+from tests.servers import database_url as this_test_database_url
 
-from .procs import AsgiServer, RedisServer, SilentListener, this_test_database_url
+from .procs import AsgiServer, RedisServer, SilentListener
 
 COUNTING_TARGET = 10**9  # never completes: every event of the user is counted
 

@@ -11,7 +11,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -19,23 +18,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from django.db import connection
+from tests.servers import free_port, uvicorn_command
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "faults"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def this_test_database_url() -> str:
-    """The URL of the test database this process uses (for servers the test starts)."""
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def wait_until(check: Any, timeout: float, what: str) -> None:
@@ -121,9 +107,7 @@ class AsgiServer:
 
     def start(self, *, ready: bool = True) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--lifespan", "off", "--log-level", "warning",
-             "--timeout-graceful-shutdown", "5"],
+            uvicorn_command(self.port, "--timeout-graceful-shutdown", "5"),
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         if ready:

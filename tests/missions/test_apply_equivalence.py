@@ -19,14 +19,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench import legacy_apply
 from missions.evaluators import EventRecord
 from missions.models import ActiveMission, Event, MissionProgress, ProgressValue
-from missions.services import ingest, missions_assign
+from missions.services import ingest, missions_assign, progress
 from missions.services.progress import fold_events
 from missions.services.replay import replay_users
 from tests.factories import UserFactory
@@ -139,13 +139,19 @@ def ingest_stream(
     batches: list[tuple[list[dict[str, Any]], datetime]],
     users: list[int],
     *,
-    legacy: bool,
+    legacy: bool = False,
+    portable: bool = False,
 ) -> dict[tuple[int, str, datetime], Any]:
     """Send the batches (templates appearing as planned) and return the stored state; rolled
-    back afterwards so the other path starts from the same empty world."""
+    back afterwards so the other path starts from the same empty world. `portable`: the
+    apply reads and writes through its ORM statements, the ones it uses on SQLite (the
+    embedded `make run` default), instead of its Postgres SQL."""
     original = ingest.progress_apply
+    original_connection = progress.connection
     if legacy:
         ingest.progress_apply = legacy_apply.progress_apply  # type: ignore[assignment]
+    if portable:
+        progress.connection = PortableConnection()  # type: ignore[assignment]
     result: dict[tuple[int, str, datetime], Any] = {}
     try:
         with transaction.atomic():
@@ -166,7 +172,18 @@ def ingest_stream(
         pass
     finally:
         ingest.progress_apply = original  # type: ignore[assignment]
+        progress.connection = original_connection
     return result
+
+
+class PortableConnection:
+    """The database connection as progress_apply sees it, but saying it is not Postgres, so
+    it takes the ORM path it takes on SQLite (on this Postgres database)."""
+
+    vendor = "sqlite"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(connection, name)
 
 
 @pytest.mark.django_db
@@ -212,9 +229,11 @@ def test_new_apply_equals_old_apply_and_replay(
         ]
         batches.append((events, received))
 
-    new = ingest_stream(specs, batches, users, legacy=False)
+    new = ingest_stream(specs, batches, users)
     old = ingest_stream(specs, batches, users, legacy=True)
     assert new == old
+    # The ORM statements the apply uses on SQLite store the same as its Postgres SQL.
+    assert ingest_stream(specs, batches, users, portable=True) == new
 
 
 @pytest.mark.django_db

@@ -395,3 +395,43 @@ def test_the_backtest_reads_only_what_a_where_can_match_and_the_fold_decides() -
     assert _summed({"reaction": {"in": ["wow", "like"]}}, "reaction:added") == (2, 2)
     assert _summed({"reaction": {"in": ["wow", "3"]}}, "reaction:added") == (4, 2)
     assert _summed({"reaction": {"ne": "like"}}, "reaction:added") == (4, 2)
+
+
+@pytest.mark.django_db
+def test_a_player_in_another_timezone_is_backtested_in_their_local_days() -> None:
+    from missions.services.timezones import player_timezone_set, schedule_for
+
+    user = UserFactory().pk
+    player_timezone_set(user_id=user, timezone="Asia/Tokyo", now=at(-3))  # UTC+9
+    template = validate_template({**TWO_POSTS, "key": f"tz{next(_keys)}"})
+    stored = MissionTemplate.objects.create(**template)
+    schedule = schedule_for(user)
+    for day in range(-1, 3):
+        period = schedule.period("daily", at(day, 12))
+        missions_assign(user_ids=[user], now=period.start, templates=[stored])
+    # one UTC day, but 23:00 and 01:00 in Tokyo: two local days, one post each
+    for index, when in enumerate((at(0, 14), at(0, 16))):
+        result = events_ingest(
+            events=[
+                {
+                    "id": f"tz-{index}",
+                    "user_id": user,
+                    "action": "post:created",
+                    "occurred_at": when.isoformat(),
+                    "data": {},
+                }
+            ],
+            now=when,
+        )
+        assert not result.rejected
+    live = _stored([user], stored)
+    backtest = template_backtest(template=template, days=2, now=at(2))
+    assert backtest.completed == 0  # a UTC fold would complete day 0
+    assert set(backtest.outcomes) == {
+        (user, schedule.period("daily", at(0, 14)).start),
+        (user, schedule.period("daily", at(0, 16)).start),
+    }
+    for key, run in backtest.outcomes.items():
+        state, completed_at, progress = live[key]
+        assert (run.state, run.completed_at) == (state, completed_at)
+        assert {k: p.current for k, p in run.progress.items()} == progress == {"p": 1}

@@ -189,12 +189,21 @@ def hand_state(user_id: int) -> dict[tuple[str, datetime], Any]:
 
 
 @pytest.mark.django_db
-def test_live_and_replay_give_the_answers_worked_out_by_hand() -> None:
+@pytest.mark.parametrize("path", ["postgres", "portable"])
+def test_live_and_replay_give_the_answers_worked_out_by_hand(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A day and a bit of one player's events, with a mission assigned after some of them and
-    a late batch across midnight; every number below is counted by hand from the rules."""
+    a late batch across midnight; every number below is counted by hand from the rules.
+    "portable": the apply reads and writes through the ORM statements it uses on SQLite."""
     from missions.models import PERPETUAL_START
+    from missions.services import progress
 
     from .engine import event
+    from .test_apply_equivalence import PortableConnection
+
+    if path == "portable":
+        monkeypatch.setattr(progress, "connection", PortableConnection())
 
     daily = make_template(
         key="hand_daily",
@@ -207,8 +216,10 @@ def test_live_and_replay_give_the_answers_worked_out_by_hand() -> None:
             user.pk, "post:created", {"content_length": length, "forum_id": forum}, when=when
         )
 
-    def ingest(*events: dict[str, Any], received: datetime) -> None:
-        assert not events_ingest(events=list(events), now=received).rejected
+    def ingest(*events: dict[str, Any], received: datetime) -> list[int]:
+        result = events_ingest(events=list(events), now=received)
+        assert not result.rejected
+        return result.completed
 
     ingest(post(at(0, 9), 150, 1), received=at(0, 9))  # daily Mon: 1 (assigned now)
     ingest(post(at(0, 10), 40, 2), received=at(0, 10))  # too short: daily Mon still 1
@@ -221,10 +232,17 @@ def test_live_and_replay_give_the_answers_worked_out_by_hand() -> None:
     )
     missions_assign(user_ids=[user.pk], now=at(0, 11))
     ingest(post(at(0, 12), 150, 2), received=at(0, 12))  # daily Mon 2; forums {2}
+    # Forum 2 again, too short for the daily: nothing moves (the stored values know forum 2).
+    assert ingest(post(at(0, 13), 40, 2), received=at(0, 13)) == []
     # One batch 30 minutes after midnight: 23:50 is late but inside the grace, so it counts
     # for Monday (daily Mon 3, complete at 23:50; forums {2, 3}); 00:10 opens Tuesday's
     # daily mission (1) and brings the forums to {1, 2, 3} (complete at 00:10).
-    ingest(post(at(0, 23, 50), 150, 3), post(at(1, 0, 10), 150, 1), received=at(1, 0, 30))
+    completed = ingest(
+        post(at(0, 23, 50), 150, 3), post(at(1, 0, 10), 150, 1), received=at(1, 0, 30)
+    )
+    monday = ActiveMission.objects.get(user=user, template=daily, period_start=at(0))
+    forums = ActiveMission.objects.get(user=user, template=unique)
+    assert sorted(completed) == sorted([monday.pk, forums.pk])
     ingest(post(at(1, 1, 30), 150, 4), received=at(1, 1, 30))  # daily Tue 2; unique done
     # Monday 08:00 arriving Tuesday 02:00 is past the grace: it counts for nothing.
     ingest(post(at(0, 8), 150, 5), received=at(1, 2))
@@ -296,3 +314,33 @@ def test_lazy_assignment_of_a_timebound_mission_does_not_depend_on_batching() ->
         for user in (batched, single)
     }
     assert progress[batched.pk] == progress[single.pk]
+
+
+@pytest.mark.django_db
+def test_a_stored_missions_run_starts_from_zero_for_replay_and_from_the_store_otherwise() -> None:
+    """`run_from`: replay's runs start fresh; the pre-issue-11 apply (bench/legacy_apply.py,
+    the equivalence tests' reference) continues from what is stored."""
+    from missions.services.progress import run_from
+
+    make_template(key="stored", requirements={"posts": req(target=2)})
+    user = UserFactory()
+    (mission,) = missions_assign(user_ids=[user.pk], now=at(0, 9))
+    ActiveMission.objects.filter(pk=mission.pk).update(state="completed", completed_at=at(0, 11))
+    MissionProgress.objects.filter(mission=mission).update(
+        current=2, done_at=at(0, 11), reached_at=at(0, 11)
+    )
+    mission.refresh_from_db()
+    rows = list(mission.progress.all())
+
+    stored = run_from(mission, rows, fresh=False)
+    assert (stored.state, stored.completed_at) == ("completed", at(0, 11))
+    (posts,) = stored.progress.values()
+    assert (posts.key, posts.action, posts.target, posts.current) == ("posts", "post:created", 2, 2)
+    assert (posts.done_at, posts.reached_at) == (at(0, 11), at(0, 11))
+    assert posts.progress_id == rows[0].pk
+
+    fresh = run_from(mission, rows, fresh=True)
+    assert (fresh.state, fresh.completed_at) == ("active", None)
+    (posts,) = fresh.progress.values()
+    assert (posts.key, posts.current, posts.done_at, posts.reached_at) == ("posts", 0, None, None)
+    assert (fresh.mission_id, fresh.user_id, fresh.assigned_at) == (mission.pk, user.pk, at(0, 9))

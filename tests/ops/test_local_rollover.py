@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from missions import tasks
-from missions.models import ActiveMission, PlayerProfile
+from missions.models import ActiveMission, MissionTemplate, PlayerProfile
 from missions.services import missions_assign_for_user
 from missions.services.lifecycle import missions_rollover_local
 from missions.services.timezones import player_timezone_set
@@ -194,3 +196,60 @@ def test_a_first_event_after_local_midnight_opens_and_counts_for_the_players_own
     # UTC date, are a run of two days.
     run = ActiveMission.objects.get(user_id=tokyo, template=streak)
     assert run.progress.get().current == 2
+
+
+ZONES = [
+    "UTC",
+    "Asia/Tokyo",
+    "America/Los_Angeles",
+    "Australia/Sydney",
+    "Pacific/Kiritimati",
+    "Pacific/Pago_Pago",
+    "Asia/Kathmandu",
+]
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    first=st.sampled_from(ZONES),
+    steps=st.lists(
+        st.tuples(st.integers(1, 80), st.sampled_from([None, None, *ZONES]), st.booleans()),
+        min_size=4,
+        max_size=14,
+    ),
+)
+def test_whatever_the_zone_changes_a_players_days_tile_time_and_never_come_twice_in_a_day(
+    first: str, steps: list[tuple[int, str | None, bool]]
+) -> None:
+    """Random zone changes at random quarter hours, the rollover or a visit after each (never
+    more than 20 hours apart, so every day is reached): the player's stored daily periods
+    follow each other end to start, and two starts are never less than 23 hours apart."""
+    if not MissionTemplate.objects.filter(key="daily_post").exists():
+        make_template(key="daily_post", requirements={"posts": req(target=2)})
+    user = UserFactory()
+    at = datetime(2026, 10, 30, 0, 0, tzinfo=UTC)
+    player_timezone_set(user_id=user.pk, timezone=first, now=at - timedelta(days=60))
+    for quarters, zone, visit in steps:
+        at += QUARTER * quarters
+        if zone is not None:
+            player_timezone_set(user_id=user.pk, timezone=zone, now=at)
+        if visit:
+            missions_assign_for_user(user_id=user.pk, now=at)
+        else:
+            missions_rollover_local(now=at)
+    periods = sorted(
+        ActiveMission.objects.filter(user=user, period_type="daily").values_list(
+            "period_start", "period_end"
+        )
+    )
+    # The last step's run (or visit) left the player in a current day, reached by the days
+    # before it without a hole.
+    assert periods[-1][0] <= at < periods[-1][1]
+    for (start, end), (next_start, _) in zip(periods, periods[1:], strict=False):
+        assert end == next_start  # no gap, no overlap
+        assert next_start - start >= timedelta(hours=23)

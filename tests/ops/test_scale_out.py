@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,6 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
@@ -32,6 +30,7 @@ from missions.models import ActiveMission
 from missions.services.service_keys import service_key_create
 from tests.factories import UserFactory
 from tests.missions.engine import make_template, req
+from tests.servers import database_url, free_port, uvicorn_command
 from tests.serving.tokens import api_token
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -39,17 +38,6 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / "artifacts" / "scale_out"
 WAIT = 60  # seconds: a bound for start-up on a busy 2-core box, not a timing assertion
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def wait_for(check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
@@ -86,11 +74,7 @@ def cluster() -> Iterator[dict[str, Any]]:
     ports = {"a": free_port(), "b": free_port()}
     commands = {
         **{
-            f"web_{name}": [
-                sys.executable, "-m", "uvicorn", "config.asgi:application", "--host",
-                "127.0.0.1", "--port", str(port), "--lifespan", "off", "--log-level", "warning",
-            ]
-            for name, port in ports.items()
+            f"web_{name}": uvicorn_command(port) for name, port in ports.items()
         },
         "worker": [
             sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue,

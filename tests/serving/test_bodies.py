@@ -16,17 +16,14 @@ from missions.apis import max_body_bytes
 from missions.models import Event
 from missions.services.service_keys import service_key_create
 from tests.factories import UserFactory
-
-from .server import asgi_server, database_url_for_tests
+from tests.servers import uvicorn_server
 
 SMALL_LIMIT = 2000  # API_MAX_BODY_BYTES of the server under test, to keep bodies small
 
 
 @pytest.fixture(scope="module")
-def server(django_db_setup: Any, django_db_blocker: Any) -> Iterator[tuple[str, int]]:
-    with django_db_blocker.unblock():
-        env = {"DATABASE_URL": database_url_for_tests(), "API_MAX_BODY_BYTES": str(SMALL_LIMIT)}
-    with asgi_server(env) as url:
+def server(django_db_setup: Any) -> Iterator[tuple[str, int]]:
+    with uvicorn_server({"API_MAX_BODY_BYTES": str(SMALL_LIMIT)}) as url:
         parts = urlsplit(url)
         yield parts.hostname or "127.0.0.1", int(parts.port or 80)
 

@@ -22,8 +22,7 @@ from django.conf import settings
 
 from missions.services.service_keys import service_key_create
 from tests.factories import UserFactory
-
-from .server import asgi_server, database_url_for_tests
+from tests.servers import database_url, uvicorn_server
 
 CLIENTS = 64
 POOL_MAX = 4
@@ -66,7 +65,6 @@ def test_a_server_under_64_clients_holds_at_most_its_pool_and_answers_every_requ
     _, service_key = service_key_create(name="load")
     app_name = f"pool-test-{os.getpid()}"
     env = {
-        "DATABASE_URL": database_url_for_tests(),
         "DATABASE_POOL_MIN_SIZE": "1",
         "DATABASE_POOL_MAX_SIZE": str(POOL_MAX),
         "DATABASE_POOL_TIMEOUT": "30",
@@ -76,7 +74,7 @@ def test_a_server_under_64_clients_holds_at_most_its_pool_and_answers_every_requ
     failures: list[str] = []
     peak = 0
     guard = threading.Lock()
-    with asgi_server(env) as url:
+    with uvicorn_server(env) as url:
         tokens = [_token(url, player.username) for player in players[:2]]
         deadline = time.monotonic() + LOAD_SECONDS
         done = threading.Event()
@@ -108,7 +106,7 @@ def test_a_server_under_64_clients_holds_at_most_its_pool_and_answers_every_requ
 
         def monitor() -> None:
             nonlocal peak
-            dsn = database_url_for_tests().replace("postgres://", "postgresql://", 1)
+            dsn = database_url().replace("postgres://", "postgresql://", 1)
             with psycopg.connect(dsn, autocommit=True) as conn:
                 while not done.is_set():
                     row = conn.execute(

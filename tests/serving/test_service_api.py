@@ -22,16 +22,14 @@ from config.service_api import (
 from missions.models import Event
 from missions.services.service_keys import service_key_create
 from tests.factories import UserFactory
+from tests.servers import uvicorn_server
 
-from .server import asgi_server, database_url_for_tests
 from .test_bodies import exchange
 
 
 @pytest.fixture(scope="module")
-def server(django_db_setup: Any, django_db_blocker: Any) -> Iterator[tuple[str, int]]:
-    with django_db_blocker.unblock():
-        env = {"DATABASE_URL": database_url_for_tests()}
-    with asgi_server(env) as url:
+def server(django_db_setup: Any) -> Iterator[tuple[str, int]]:
+    with uvicorn_server() as url:
         parts = urlsplit(url)
         yield parts.hostname or "127.0.0.1", int(parts.port or 80)
 

@@ -18,7 +18,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from .server import asgi_server, database_url_for_tests, silent_port
+from tests.servers import uvicorn_server
+
+from .server import silent_port
 
 
 def _get(url: str, **kwargs: Any) -> tuple[int, dict[str, Any], Any, float]:
@@ -47,12 +49,12 @@ DEADLINE_ANSWER = "error: no answer within 1.0 s"
 def test_healthz_answers_503_at_its_deadline_when_postgres_never_answers() -> None:
     with (
         silent_port() as port,
-        asgi_server(
+        uvicorn_server(
             {
                 "DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/hung",
                 "DATABASE_CONNECT_TIMEOUT": "60",
             },
-            wait_healthy=False,
+            ready="listening",
         ) as url,
     ):
         for _ in range(3):  # later probes too, while the first checks still hang
@@ -62,20 +64,17 @@ def test_healthz_answers_503_at_its_deadline_when_postgres_never_answers() -> No
 
 
 def test_healthz_answers_503_at_its_deadline_when_redis_never_answers(
-    django_db_setup: Any, django_db_blocker: Any
+    django_db_setup: Any,
 ) -> None:
-    with django_db_blocker.unblock():
-        database_url = database_url_for_tests()
     with (
         silent_port() as port,
-        asgi_server(
+        uvicorn_server(
             {
-                "DATABASE_URL": database_url,
                 "REDIS_URL": f"redis://127.0.0.1:{port}/0",
                 "REDIS_SOCKET_CONNECT_TIMEOUT": "60",
                 "REDIS_SOCKET_TIMEOUT": "60",
             },
-            wait_healthy=False,
+            ready="listening",
         ) as url,
     ):
         status, body, _, _ = _get(f"{url}/healthz")
@@ -88,13 +87,13 @@ def test_healthz_answers_503_at_its_deadline_when_redis_never_answers(
 def test_the_api_answers_503_with_retry_after_when_postgres_never_answers() -> None:
     with (
         silent_port() as port,
-        asgi_server(
+        uvicorn_server(
             {
                 "DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/hung",
                 "DATABASE_POOL_TIMEOUT": "2",
                 "DATABASE_CONNECT_TIMEOUT": "60",
             },
-            wait_healthy=False,
+            ready="listening",
         ) as url,
     ):
         status, body, headers, _ = _get(
