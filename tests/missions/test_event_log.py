@@ -36,6 +36,7 @@ from missions.services.event_log import event_log_maintain
 from missions.services.ingest import events_ingest
 from missions.services.lifecycle import JOB_LOCK_NAMESPACE, _lock_id
 from missions.services.replay import replay_users
+from missions.services.timezones import player_timezone_set
 from missions.validation import validate_template
 from tests.factories import UserFactory
 
@@ -243,15 +244,21 @@ EVENT = st.tuples(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(stream=st.lists(EVENT, max_size=25), retired_months=st.integers(1, 3))
+@given(
+    stream=st.lists(EVENT, max_size=25),
+    retired_months=st.integers(1, 3),
+    zone=st.sampled_from(["UTC", "Asia/Tokyo", "America/Los_Angeles"]),
+)
 def test_replay_from_snapshots_equals_stored_state(
-    stream: list[Any], retired_months: int, retention: None
+    stream: list[Any], retired_months: int, zone: str, retention: None
 ) -> None:
     with transaction.atomic():  # each example's partitions and rows go with its savepoint
         event_log_maintain(now=month(0))  # January and two months ahead
         event_log_maintain(now=month(1))  # ... and April
         engine_templates()
         player = UserFactory()
+        # Streak days are the player's local days, in the snapshot fold as in ingestion.
+        player_timezone_set(user_id=player.pk, timezone=zone, now=month(0) - timedelta(days=2))
         missions_assign(user_ids=[player.pk], now=month(0))
         arrivals = sorted(
             (month(0) + timedelta(days=day, minutes=minute + delay), n, raw)
