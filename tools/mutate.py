@@ -58,6 +58,8 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
             "tests/missions/test_apis_events.py",
             "tests/missions/test_ingest_queries.py",
             "tests/missions/test_concurrency.py",
+            "tests/missions/test_lazy_assignment.py",
+            "tests/missions/test_replay.py",
         ],
     ),
     "progress": (

@@ -144,14 +144,14 @@ def ingest_stream(
 ) -> dict[tuple[int, str, datetime], Any]:
     """Send the batches (templates appearing as planned) and return the stored state; rolled
     back afterwards so the other path starts from the same empty world. `portable`: the
-    apply reads and writes through its ORM statements, the ones it uses on SQLite (the
-    embedded `make run` default), instead of its Postgres SQL."""
+    ingestion and the apply read and write through the ORM statements they use on SQLite
+    (the embedded `make run` default) instead of their Postgres SQL."""
     original = ingest.progress_apply
-    original_connection = progress.connection
+    original_connections = progress.connection, ingest.connection
     if legacy:
         ingest.progress_apply = legacy_apply.progress_apply  # type: ignore[assignment]
     if portable:
-        progress.connection = PortableConnection()  # type: ignore[assignment]
+        progress.connection = ingest.connection = PortableConnection()  # type: ignore[assignment]
     result: dict[tuple[int, str, datetime], Any] = {}
     try:
         with transaction.atomic():
@@ -172,13 +172,13 @@ def ingest_stream(
         pass
     finally:
         ingest.progress_apply = original  # type: ignore[assignment]
-        progress.connection = original_connection
+        progress.connection, ingest.connection = original_connections
     return result
 
 
 class PortableConnection:
-    """The database connection as progress_apply sees it, but saying it is not Postgres, so
-    it takes the ORM path it takes on SQLite (on this Postgres database)."""
+    """The database connection as ingestion and progress_apply see it, but saying it is not
+    Postgres, so they take the ORM path they take on SQLite (on this Postgres database)."""
 
     vendor = "sqlite"
 
@@ -232,7 +232,7 @@ def test_new_apply_equals_old_apply_and_replay(
     new = ingest_stream(specs, batches, users)
     old = ingest_stream(specs, batches, users, legacy=True)
     assert new == old
-    # The ORM statements the apply uses on SQLite store the same as its Postgres SQL.
+    # The ORM statements used on SQLite store the same as the Postgres SQL.
     assert ingest_stream(specs, batches, users, portable=True) == new
 
 

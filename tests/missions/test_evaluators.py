@@ -5,7 +5,7 @@ real ingestion service into real Postgres."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -400,6 +400,24 @@ TIMEBOUND = [
         speed_run(),
         [(at(0, 9, 59), "post:created", {}, at(0, 10, 1)), (at(0, 10, 5), "post:created", {})],
         {"posts": 1},
+        "active",
+        assign_at=at(0, 10),
+    ),
+    # 10:30 is inside the hour; the scheduler fails the unfinished mission when the grace
+    # after the deadline (11:00 + 60 min) ends, so an event arriving then is too late.
+    Case(
+        "arriving_the_instant_before_the_grace_ends_counts",
+        speed_run(),
+        [(at(0, 10, 30), "post:created", {}, at(0, 12) - timedelta(microseconds=1))],
+        {"posts": 1},
+        "active",
+        assign_at=at(0, 10),
+    ),
+    Case(
+        "arriving_when_the_grace_after_the_deadline_ends_does_not_count",
+        speed_run(),
+        [(at(0, 10, 30), "post:created", {}, at(0, 12))],
+        {"posts": 0},
         "active",
         assign_at=at(0, 10),
     ),

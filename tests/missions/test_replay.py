@@ -195,8 +195,9 @@ def test_live_and_replay_give_the_answers_worked_out_by_hand(
 ) -> None:
     """A day and a bit of one player's events, with a mission assigned after some of them and
     a late batch across midnight; every number below is counted by hand from the rules.
-    "portable": the apply reads and writes through the ORM statements it uses on SQLite."""
+    "portable": ingestion and the apply go through the ORM statements they use on SQLite."""
     from missions.models import PERPETUAL_START
+    from missions.services import ingest as ingest_service
     from missions.services import progress
 
     from .engine import event
@@ -204,6 +205,7 @@ def test_live_and_replay_give_the_answers_worked_out_by_hand(
 
     if path == "portable":
         monkeypatch.setattr(progress, "connection", PortableConnection())
+        monkeypatch.setattr(ingest_service, "connection", PortableConnection())
 
     daily = make_template(
         key="hand_daily",
