@@ -43,7 +43,8 @@ up: venv
 	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
 	PROMETHEUS_MULTIPROC_DIR=$(abspath $(METRICS_DIR)) HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
 
-# The lifecycle simulation (not part of make test): SIM="--players 1000 --days 90".
+# The lifecycle simulation (not part of make test): 10,000 players x 90 days by default;
+# a smaller one with SIM="--players 1000 --days 14" (docs/operations.md).
 simulate: venv services
 	$(PY) -m ops.simulate $(SIM)
 

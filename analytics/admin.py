@@ -79,6 +79,24 @@ class ExperimentAdmin(admin.ModelAdmin):
     fields = ("name", "key", "started_at", "ended_at", "winner", "results")
     actions = ("end_with_winner",)
 
+    change_form_template = "admin/analytics/experiment/change_form.html"
+
+    def render_change_form(
+        self, request: Any, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        obj = kwargs.get("obj")
+        if obj is not None and obj.pk:
+            rows = experiment_results(obj.pk)
+            # percentages to draw; the table above keeps the exact figures
+            context["experiment_chart"] = {
+                "labels": [r.template_key for r in rows],
+                "rates": [round(r.rate * 100, 2) for r in rows],
+                "intervals": [
+                    [round(r.interval[0] * 100, 2), round(r.interval[1] * 100, 2)] for r in rows
+                ],
+            }
+        return super().render_change_form(request, context, *args, **kwargs)
+
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"started_at": timezone.now()}
 

@@ -159,3 +159,46 @@ def export_rows(*, start: date, end: date) -> list[list[Any]]:
             ]
         )
     return rows
+
+
+PROJECTION_DAYS = 7
+
+
+def emission_series(*, start: date, end: date, today: date) -> dict[str, Any]:
+    """XP and DGT paid per day (DayTotals) from `start` to `end`, and a projection: for each
+    day, the mean of the 7 days before it (for days after today: the mean of the 7 days up
+    to today, the figure the builder adds a draft's backtest to), continued 7 days past
+    today when the range reaches it. Decimals become floats here only to be drawn."""
+    first = start - timedelta(days=PROJECTION_DAYS)
+    last = max(end, today + timedelta(days=PROJECTION_DAYS)) if end >= today else end
+    paid = {
+        row["day"]: (Decimal(row["xp_awarded"]), Decimal(row["dgt_awarded"]))
+        for row in DayTotals.objects.filter(day__gte=first, day__lte=min(end, today)).values(
+            "day", "xp_awarded", "dgt_awarded"
+        )
+    }
+    zero = (Decimal(0), Decimal(0))
+
+    def mean_before(day: date, *, inclusive: bool = False) -> tuple[Decimal, Decimal]:
+        days = [day - timedelta(days=n) for n in range(0 if inclusive else 1, PROJECTION_DAYS + 1)]
+        days = days[:PROJECTION_DAYS]
+        return (
+            sum((paid.get(d, zero)[0] for d in days), Decimal(0)) / PROJECTION_DAYS,
+            sum((paid.get(d, zero)[1] for d in days), Decimal(0)) / PROJECTION_DAYS,
+        )
+
+    ahead = mean_before(today, inclusive=True)
+    out: dict[str, list[Any]] = {
+        k: [] for k in ("labels", "xp", "dgt", "xp_projected", "dgt_projected")
+    }
+    day = start
+    while day <= last:
+        out["labels"].append(day.isoformat())
+        actual = paid.get(day, zero) if day <= today else None
+        projected = mean_before(day) if day <= today else ahead
+        out["xp"].append(None if actual is None else float(actual[0]))
+        out["dgt"].append(None if actual is None else float(actual[1]))
+        out["xp_projected"].append(round(float(projected[0]), 2))
+        out["dgt_projected"].append(round(float(projected[1]), 8))
+        day += timedelta(days=1)
+    return out

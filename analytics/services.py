@@ -7,12 +7,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from missions.models import ActiveMission, Event, MissionTemplate
-from rewards.models import LedgerEntry
+from rewards.models import Claim, LedgerEntry
 
 from .models import DayTotals, TemplateDay
 
@@ -76,12 +85,16 @@ def analytics_refresh(*, start: date, end: date) -> int:
         .annotate(n=Count("user_id", distinct=True))
         .order_by()
     }
+    # A payout counts on the day of its claim or auto-grant (the time the grant path was
+    # given), else of its ledger entry. A claim is never later than its entry, so the entry's
+    # time bounds the scan from below.
+    claimed_at = Claim.objects.filter(ledger_entry=OuterRef("pk")).values("created_at")[:1]
     paid = {
         row["day"]: (row["xp"] or 0, row["dgt"] or Decimal(0))
-        for row in LedgerEntry.objects.filter(
-            mission__isnull=False, created_at__gte=low, created_at__lt=high
-        )
-        .annotate(day=TruncDate("created_at", tzinfo=utc))
+        for row in LedgerEntry.objects.filter(mission__isnull=False, created_at__gte=low)
+        .annotate(paid_at=Coalesce(Subquery(claimed_at), F("created_at")))
+        .filter(paid_at__gte=low, paid_at__lt=high)
+        .annotate(day=TruncDate("paid_at", tzinfo=utc))
         .values("day")
         .annotate(xp=Sum("xp"), dgt=Sum("dgt"))
         .order_by()

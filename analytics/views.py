@@ -73,12 +73,19 @@ def dashboard_context(request: HttpRequest) -> dict[str, Any]:
         "budget": daily_budget(),
         "actual_xp_per_day": actual[0],
         "actual_dgt_per_day": actual[1],
+        "emission": selectors.emission_series(start=start, end=end, today=timezone.now().date()),
     }
 
 
 def _charts(context: dict[str, Any]) -> dict[str, Any]:
+    budget = context["budget"]
     return {
         "daily": context["series"],
+        "emission": {
+            **context["emission"],
+            "xp_budget": None if budget.xp is None else float(budget.xp),
+            "dgt_budget": None if budget.dgt is None else float(budget.dgt),
+        },
         "category": {
             "labels": [r["label"] for r in context["by_category"]],
             "rates": [float(r["rate"]) for r in context["by_category"]],

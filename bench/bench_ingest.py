@@ -30,8 +30,9 @@ from bench.world import (
     percentile,
     reset_state,
 )
+from missions.periods import UTC_SCHEDULE
 from missions.services import ingest
-from missions.services.assignment import _assigned_cache_key
+from missions.services.assignment import _assigned_cache_key, assigned_window
 from missions.services.templates import templates_version
 
 FULL = os.environ.get("BENCH_FULL") == "1"
@@ -46,8 +47,9 @@ def prepare(players: list[int], missions: int) -> int:
     reset_state()
     rows = assign(players, ensure_templates(), missions)
     version = templates_version()
-    today = datetime.now(UTC)
-    cache.set_many({_assigned_cache_key(p, today, version): True for p in players}, timeout=3600)
+    # The bench players live in UTC: remember their assignment until the next UTC midnight.
+    window = assigned_window(UTC_SCHEDULE, datetime.now(UTC))
+    cache.set_many({_assigned_cache_key(p, version): window for p in players}, timeout=3600)
     return rows
 
 

@@ -112,7 +112,7 @@ def reset_state() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE missions_progressvalue, missions_missionprogress, missions_activemission, "
-            "missions_event CASCADE"
+            "missions_event, missions_eventkey CASCADE"
         )
     cache.clear()  # the bench Redis DB is the bench's own too
 

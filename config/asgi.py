@@ -10,6 +10,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from config.middleware import BodyLimitASGIMiddleware  # noqa: E402
+from config.service_api import ServiceApiRouter  # noqa: E402
 from missions.player.routing import websocket_urlpatterns  # noqa: E402
 from missions.player.ws_auth import (  # noqa: E402
     AllowedHostsBrowserOriginValidator,
@@ -18,7 +19,8 @@ from missions.player.ws_auth import (  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": BodyLimitASGIMiddleware(django_asgi_app),
+        # POST /api/v1/events through its own lean middleware stack (config/service_api.py).
+        "http": BodyLimitASGIMiddleware(ServiceApiRouter(django_asgi_app)),
         "websocket": AllowedHostsBrowserOriginValidator(
             TokenOrSessionAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -17,13 +18,26 @@ from missions.errors import database_error_body
 class DatabaseUnavailableMiddleware:
     """A page whose database is down, hung (connect or statement timeout, no pooled
     connection in time) or in a deadlock answers 503/409 with Retry-After, not a 500.
-    (API views get the same answer from the DRF exception handler.)"""
+    (API views get the same answer from the DRF exception handler.)
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+    Sync and async: under ASGI a sync-only middleware costs every request a switch from the
+    event loop to a thread and back."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> Any:
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
         return self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        return await self.get_response(request)  # type: ignore[no-any-return]
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if not isinstance(exc, OperationalError):

@@ -4,6 +4,11 @@ beat's DatabaseScheduler reads and admins see and edit at /admin/django_celery_b
 
 Times are UTC. A crontab is (minute, hour, day_of_week, day_of_month); an interval is
 seconds. Every task is idempotent, so a late, repeated or overlapping run changes nothing.
+
+The rollover runs every 15 minutes, not at 00:00 UTC: each player's periods end at their
+own local midnight, and every UTC offset in use today is a whole quarter hour, so each
+offset's batch of players is rolled over by the run at its midnight (a run that comes late
+takes everyone due since).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from config.settings.analytics import ANALYTICS_REFRESH_SECONDS
 
 # How often beat sends the heartbeat task; /healthz reports its age.
 BEAT_HEARTBEAT_SECONDS = env_int("OPS_BEAT_HEARTBEAT_SECONDS", 60)
+# The minutes of each hour the local rollover runs (every offset's midnight is one of them).
+ROLLOVER_MINUTES = "0,15,30,45"
 # How often the sweeps (close, deadlines, windows, auto-grant, competitive, streaks) run.
 SWEEP_SECONDS = env_int("OPS_SWEEP_SECONDS", 60)
 
@@ -32,31 +39,11 @@ class Entry:
 
 SCHEDULE: list[Entry] = [
     Entry(
-        "missions: daily rollover",
-        "missions.rollover",
-        crontab=("0", "0", "*", "*"),
-        kwargs={"period_type": "daily"},
-        description="00:00 UTC: close ended periods, assign the new day, push mission:new.",
-    ),
-    Entry(
-        "missions: weekly rollover",
-        "missions.rollover",
-        crontab=("0", "0", "1", "*"),
-        kwargs={"period_type": "weekly"},
-        description="Monday 00:00 UTC (ISO week).",
-    ),
-    Entry(
-        "missions: monthly rollover",
-        "missions.rollover",
-        crontab=("0", "0", "*", "1"),
-        kwargs={"period_type": "monthly"},
-        description="The 1st, 00:00 UTC.",
-    ),
-    Entry(
-        "missions: catch up missed rollovers",
-        "missions.rollover_due",
-        every_seconds=SWEEP_SECONDS,
-        description="A rollover that did not finish at 00:00 runs now (skips finished ones).",
+        "missions: local rollover",
+        "missions.rollover_local",
+        crontab=(ROLLOVER_MINUTES, "*", "*", "*"),
+        description="Players whose local midnight passed (batched per UTC offset): close "
+        "ended periods, assign their new day, week or month, push mission:new.",
     ),
     Entry(
         "missions: close ended periods",
@@ -105,6 +92,13 @@ SCHEDULE: list[Entry] = [
         "analytics.refresh_rollups",
         every_seconds=ANALYTICS_REFRESH_SECONDS,
         description="Rebuilds the recent days of the analytics rollups.",
+    ),
+    Entry(
+        "missions: event log partitions",
+        "missions.event_log_maintain",
+        crontab=("17", "*", "*", "*"),
+        description="Hourly: monthly log partitions created ahead; months past the retention "
+        "snapshotted, detached and dropped (docs/events.md).",
     ),
     Entry(
         "ops: beat heartbeat",

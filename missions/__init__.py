@@ -25,4 +25,14 @@ def track(
     return _track(user, action, data, event_id=event_id, occurred_at=occurred_at)
 
 
-__all__ = ["track"]
+def set_timezone(user: Any, timezone: str) -> str:
+    """Set the player's IANA timezone (the host platform's door; `user` is a User or a user
+    id); returns the zone. It takes effect from the player's next day; raises
+    missions.errors.ValidationFailed (field `timezone`) for a name that is not IANA."""
+    from .services.timezones import player_timezone_set
+
+    user_id = int(getattr(user, "pk", user))
+    return player_timezone_set(user_id=user_id, timezone=timezone).timezone
+
+
+__all__ = ["set_timezone", "track"]

@@ -4,15 +4,17 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from .builder.forms import MissionTemplateForm
+from .builder.forms import MissionTemplateAdminForm
 from .catalog import FIELD_TYPES
-from .errors import DomainError
+from .errors import DomainError, TemplateInvalid
 from .json_limits import LIMITED_JSON_FORMFIELD
 from .models import (
     ActionType,
@@ -22,6 +24,7 @@ from .models import (
     MissionProgress,
     MissionTemplate,
     PlayerProfile,
+    RetiredPartition,
     ServiceKey,
 )
 from .validation import ACTION_RE
@@ -46,7 +49,7 @@ class MissionTemplateAdmin(admin.ModelAdmin):
     """The mission builder: structured editors, a live preview, a backtest on recorded events,
     publishing actions (missions/builder/)."""
 
-    form = MissionTemplateForm
+    form = MissionTemplateAdminForm
     formfield_overrides = LIMITED_JSON_FORMFIELD
     change_form_template = "admin/missions/missiontemplate/change_form.html"
     list_display = (
@@ -75,7 +78,7 @@ class MissionTemplateAdmin(admin.ModelAdmin):
             "Who gets it",
             {
                 "fields": (
-                    "is_active",
+                    ("is_active", "publish_over_budget"),
                     "weight",
                     ("min_level", "max_level"),
                     "cooldown_hours",
@@ -124,31 +127,33 @@ class MissionTemplateAdmin(admin.ModelAdmin):
 
         super().save_model(request, obj, form, change)
         templates_changed()
-        if obj.is_active:
-            self._warn_over_budget(request, [obj])
+        for warning in getattr(form, "budget_warnings", []):
+            # the form refused it until "publish over budget" was ticked
+            self.message_user(
+                request, f"{obj.key} published over budget: {warning}.", messages.WARNING
+            )
 
-    def _warn_over_budget(self, request: HttpRequest, templates: Any) -> None:
-        """Publishing a template whose backtest (last 14 days) would break a daily emission
-        budget: say so (only when a budget is set)."""
-        from analytics.economy import daily_budget, over_budget
+    def _budget_warnings(self, templates: Any) -> dict[str, list[str]]:
+        """Per template key, what its 14-day backtest would break of the daily budgets."""
+        from analytics.economy import daily_budget, template_budget_warnings
 
         from .builder.forms import template_as_json
-        from .services.backtest import template_backtest
         from .validation import validate_template
 
-        if not daily_budget().any:
-            return
+        if not daily_budget().any:  # nothing to check: no backtest
+            return {}
         now = timezone.now()
+        found = {}
         for template in templates:
-            result = template_backtest(
-                template=validate_template(template_as_json(template)), days=14, now=now
-            )
-            for warning in over_budget(
-                xp_per_day=result.xp_per_day, dgt_per_day=result.dgt_per_day, end=now.date()
-            ):
-                self.message_user(
-                    request, f"{template.key} is over budget: {warning}.", messages.WARNING
-                )
+            try:
+                data = validate_template({**template_as_json(template), "is_active": True})
+            except TemplateInvalid as exc:  # stored before a validator change: say so
+                found[template.key] = [f"cannot be backtested: {exc}"]
+                continue
+            warnings = template_budget_warnings(template=data, now=now)
+            if warnings:
+                found[template.key] = warnings
+        return found
 
     # -- publishing ------------------------------------------------------------------------
     def get_queryset(self, request: HttpRequest) -> QuerySet[MissionTemplate]:
@@ -193,12 +198,32 @@ class MissionTemplateAdmin(admin.ModelAdmin):
         transaction.on_commit(templates_changed)
 
     @admin.action(description="Activate selected templates")
-    def activate(self, request: HttpRequest, queryset: QuerySet[MissionTemplate]) -> None:
+    def activate(self, request: HttpRequest, queryset: QuerySet[MissionTemplate]) -> Any:
         changed = list(queryset.filter(is_active=False))
+        over = self._budget_warnings(changed)
+        if over and request.POST.get("confirm_over_budget") != "yes":
+            # Like delete_selected: an intermediate page; nothing changes until confirmed.
+            return TemplateResponse(
+                request,
+                "admin/missions/missiontemplate/activate_over_budget.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Activate over the emission budget?",
+                    "opts": self.model._meta,
+                    "over": sorted(over.items()),
+                    "templates": changed,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
         MissionTemplate.objects.filter(pk__in=[t.pk for t in changed]).update(is_active=True)
         self._log_changes(request, changed, "Activated.")
         self.message_user(request, f"Activated {len(changed)} template(s).", messages.SUCCESS)
-        self._warn_over_budget(request, changed)
+        for key, warnings in sorted(over.items()):
+            for warning in warnings:
+                self.message_user(
+                    request, f"{key} published over budget: {warning}.", messages.WARNING
+                )
+        return None
 
     @admin.action(description="Deactivate selected templates")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[MissionTemplate]) -> None:
@@ -287,8 +312,8 @@ class PlayerProfileAdmin(ReadOnlyAdmin):
     """The level follows XP (rewards/levels.py): read-only here. The rewards app adds the
     grant action (rewards/admin.py)."""
 
-    list_display = ("user", "level", "created_at")
-    search_fields = ("user__username",)
+    list_display = ("user", "level", "timezone", "rollover_at", "created_at")
+    search_fields = ("user__username", "timezone")
     raw_id_fields = ("user",)
 
 
@@ -400,3 +425,12 @@ class LifecycleRunAdmin(ReadOnlyAdmin):
     list_display = ("key", "job", "started_at", "finished_at", "result")
     list_filter = ("job",)
     search_fields = ("key",)
+
+
+@admin.register(RetiredPartition)
+class RetiredPartitionAdmin(ReadOnlyAdmin):
+    """Months of the event log that left it (docs/events.md "The log over years"): the newest
+    range end is where the log, replay and the backtest now start."""
+
+    list_display = ("name", "range_start", "range_end", "retired_at", "events", "snapshots")
+    list_filter = ("dropped",)

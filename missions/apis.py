@@ -1,11 +1,20 @@
-"""Service API of the missions app: POST /api/v1/events (the batch door for events)."""
+"""Service API of the missions app: POST /api/v1/events (the batch door for events) and
+PUT /api/v1/players/{user_id}/timezone (the host platform sets a player's zone)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,8 +22,10 @@ from rest_framework.views import APIView
 
 from .api_schema import ErrorSerializer
 from .authentication import IsService, ServiceKeyAuthentication
-from .errors import DomainError, ValidationFailed
+from .errors import DomainError, NotFound, ValidationFailed
+from .services.group_commit import events_ingest_grouped
 from .services.ingest import events_ingest
+from .services.timezones import player_timezone_set, player_timezone_state
 from .throttles import IngestThrottle
 
 # The one error shape of the whole API (one "Error" component in the schema).
@@ -155,5 +166,75 @@ class EventsIngestApi(APIView):
                 "the body has unknown fields",
                 errors={name: ["is not a batch field (use events)"] for name in unknown},
             )
-        result = events_ingest(events=events)
+        if 0 < len(events) <= settings.MISSIONS_INGEST_GROUP_MAX_EVENTS:
+            result = events_ingest_grouped(events=events)  # with the concurrent requests
+        else:
+            result = events_ingest(events=events)
         return Response(self.OutputSerializer(result.as_dict()).data, status=status.HTTP_200_OK)
+
+
+def _player_exists(user_id: int) -> None:
+    if not get_user_model().objects.filter(pk=user_id).exists():
+        raise NotFound(f"no player {user_id}")
+
+
+class PlayerTimezoneApi(APIView):
+    """The host platform sets a player's timezone (e.g. from its own account settings)."""
+
+    authentication_classes = [ServiceKeyAuthentication]
+    permission_classes = [IsService]
+
+    @extend_schema_serializer(component_name="PlayerTimezoneInput")
+    class InputSerializer(serializers.Serializer):
+        timezone = serializers.CharField(
+            max_length=64, help_text="An IANA name, e.g. 'Asia/Tokyo'."
+        )
+
+    @extend_schema_serializer(component_name="PlayerTimezone")
+    class OutputSerializer(serializers.Serializer):
+        user_id = serializers.IntegerField()
+        timezone = serializers.CharField()
+        current_timezone = serializers.CharField()
+        takes_effect_at = serializers.DateTimeField(allow_null=True)
+        day_start = serializers.DateTimeField()
+        day_end = serializers.DateTimeField()
+
+    @extend_schema(
+        operation_id="players_timezone_retrieve",
+        summary="A player's timezone (service key)",
+        responses={
+            200: OutputSerializer,
+            401: OpenApiResponse(ERROR, description="Missing, unknown or revoked service key."),
+            404: OpenApiResponse(ERROR, description="No such player."),
+        },
+        tags=["events"],
+    )
+    def get(self, request: Request, user_id: int) -> Response:
+        _player_exists(user_id)
+        state = player_timezone_state(user_id=user_id, now=timezone.now())
+        return Response(self.OutputSerializer({"user_id": user_id, **state}).data)
+
+    @extend_schema(
+        operation_id="players_timezone_update",
+        summary="Set a player's timezone (service key)",
+        description=(
+            "Takes effect from the player's next day (docs/missions.md, Timezones). An "
+            "unknown name is a 400 naming `timezone`; an unknown player a 404."
+        ),
+        request=InputSerializer,
+        responses={
+            200: OutputSerializer,
+            400: OpenApiResponse(ERROR, description="Not an IANA timezone name."),
+            401: OpenApiResponse(ERROR, description="Missing, unknown or revoked service key."),
+            404: OpenApiResponse(ERROR, description="No such player."),
+        },
+        tags=["events"],
+    )
+    def put(self, request: Request, user_id: int) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        _player_exists(user_id)
+        now = timezone.now()
+        player_timezone_set(user_id=user_id, timezone=body.validated_data["timezone"], now=now)
+        state = player_timezone_state(user_id=user_id, now=now)
+        return Response(self.OutputSerializer({"user_id": user_id, **state}).data)

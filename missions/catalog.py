@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.cache import cache
 
@@ -43,12 +44,17 @@ class ActionDef:
     required: tuple[str, ...] = field(default_factory=tuple)
 
 
-def action_definitions() -> dict[str, ActionDef]:
-    """action -> ActionDef, from the cache or the database (one query on a miss)."""
-    try:
-        cached = cache.get(CACHE_KEY)
-    except Exception:  # Redis down: the database is the catalog, the cache only a shortcut
-        cached = None
+def action_definitions(*, prefetched: Any = None) -> dict[str, ActionDef]:
+    """action -> ActionDef, from the cache or the database (one query on a miss).
+
+    `prefetched`: the cache entry when the caller read it already (with other keys in one
+    round trip); None reads it here."""
+    cached = prefetched
+    if cached is None:
+        try:
+            cached = cache.get(CACHE_KEY)
+        except Exception:  # Redis down: the database is the catalog, the cache a shortcut
+            cached = None
     if cached is None:
         from .models import ActionType
 

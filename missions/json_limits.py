@@ -9,9 +9,11 @@ API) goes through here first, so input past a limit is a 400 that names the limi
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from django import forms
 from django.conf import settings
 from django.db import models
@@ -48,6 +50,29 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON (numbers must be finite)")
 
 
+_NOT_FAST = object()
+# A run of 19 digits may be an integer past 64 bits, which orjson turns into a float where
+# Python's parser keeps the int.
+_LONG_NUMBER = re.compile(r"\d{19}")
+_LONG_NUMBER_BYTES = re.compile(rb"\d{19}")
+
+
+def _fast_loads(text: str | bytes) -> Any:
+    """orjson's answer when it is the same as Python's parser's, else _NOT_FAST.
+
+    orjson refuses what Python's parser accepts or answers differently (lone surrogates,
+    NaN and Infinity, numbers past a double, a BOM, nesting past 1,024) and reads integers
+    past 64 bits as floats; those bodies take the slow path, so every answer and every
+    error stays exactly what it was."""
+    pattern = _LONG_NUMBER_BYTES if isinstance(text, bytes) else _LONG_NUMBER
+    if pattern.search(text):  # type: ignore[arg-type]
+        return _NOT_FAST
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _NOT_FAST
+
+
 def json_loads_limited(
     text: str | bytes, *, max_bytes: int, max_depth: int | None = None, what: str = "the JSON"
 ) -> Any:
@@ -59,10 +84,14 @@ def json_loads_limited(
     if size > max_bytes:
         raise JsonLimitExceeded(f"{what} is {size} bytes; the limit is {max_bytes}")
     limit = max_depth if max_depth is not None else json_max_depth()
-    try:
-        value = json.loads(text, parse_constant=_refuse_constant)
-    except RecursionError:
-        raise JsonLimitExceeded(f"{what} nests deeper than {limit} levels (the limit)") from None
+    value = _fast_loads(text)
+    if value is _NOT_FAST:
+        try:
+            value = json.loads(text, parse_constant=_refuse_constant)
+        except RecursionError:
+            raise JsonLimitExceeded(
+                f"{what} nests deeper than {limit} levels (the limit)"
+            ) from None
     problem = json_depth_problem(value, max_depth=limit)
     if problem:
         raise JsonLimitExceeded(f"{what} {problem}")

@@ -92,9 +92,13 @@ class MissionState(models.TextChoices):
 class ActiveMission(models.Model):
     """A template assigned to one player for one period instance."""
 
-    template = models.ForeignKey(MissionTemplate, on_delete=models.PROTECT, related_name="+")
+    # No single-column indexes on the foreign keys: the composite indexes below lead with
+    # them, and each extra index is written for every row the daily rollover inserts.
+    template = models.ForeignKey(
+        MissionTemplate, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="missions"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="missions", db_index=False
     )
     period_type = models.CharField(max_length=16, choices=PeriodType.choices)
     period_start = models.DateTimeField()
@@ -131,9 +135,14 @@ class ActiveMission(models.Model):
 class MissionProgress(models.Model):
     """Progress of one requirement of one active mission."""
 
-    mission = models.ForeignKey(ActiveMission, on_delete=models.CASCADE, related_name="progress")
+    # Indexed by one_progress_per_requirement and progress_user_action, which lead with them.
+    mission = models.ForeignKey(
+        ActiveMission, on_delete=models.CASCADE, related_name="progress", db_index=False
+    )
     # Denormalised from the mission so event matching is one indexed lookup.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     requirement_key = models.CharField(max_length=100)
     action = models.CharField(max_length=100)
     current = models.DecimalField(max_digits=24, decimal_places=8, default=Decimal(0))
@@ -165,7 +174,19 @@ class PlayerProfile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
     level = models.PositiveIntegerField(default=1, db_index=True)
+    # The IANA zone the player chose (validated by missions.periods.zone_validate); their
+    # days, weeks and months start at its local midnight.
+    timezone = models.CharField(max_length=64, default="UTC")
+    # Empty, or every zone the player lived in with the instants each took effect
+    # (missions.periods.Schedule): a change governs from the end of the period in progress.
+    timezone_history = models.JSONField(default=list, blank=True)
+    # When this player's current drawn periods end (their next local midnight): the
+    # rollover takes players whose instant has passed; null = not rolled over yet.
+    rollover_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["rollover_at"], name="profile_rollover_at")]
 
     def __str__(self) -> str:
         return f"{self.user} (level {self.level})"
@@ -190,10 +211,18 @@ class ActionType(models.Model):
 
 
 class Event(models.Model):
-    """The durable event log. Append-only; `id` order is the order events were applied."""
+    """The durable event log. Append-only; `id` order is the order events were applied.
 
-    event_id = models.CharField(max_length=200, unique=True, help_text="The sender's id.")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    On Postgres the table is partitioned by month of `received_at` (docs/events.md "The log
+    over years"): its real primary key is (id, received_at) and `event_id` is unique through
+    EventKey, written by the same statement. SQLite keeps one plain table.
+    """
+
+    event_id = models.CharField(max_length=200, help_text="The sender's id.")
+    # event_user_seq (user, id) covers the foreign key's lookups.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     action = models.CharField(max_length=100)
     occurred_at = models.DateTimeField()
     data = models.JSONField(default=dict, blank=True)
@@ -208,6 +237,57 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.action} user={self.user_id}"
+
+
+class EventKey(models.Model):
+    """The dedupe index of the log: one row per accepted event id, kept outside the monthly
+    partitions (a partitioned table's unique index must contain the partition key, so the
+    partitions cannot enforce a unique id across months). Rows older than the retention go
+    with their partition: the dedupe window is the retention."""
+
+    event_id = models.CharField(max_length=200, primary_key=True)
+    received_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.event_id
+
+
+class MissionSnapshot(models.Model):
+    """A mission's fold state as of the end of the newest retired log partition (`as_of`):
+    replay starts here and folds only the events still in the log."""
+
+    mission = models.OneToOneField(
+        ActiveMission, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    as_of = models.DateTimeField()
+    state = models.CharField(max_length=16, choices=MissionState.choices)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # {requirement_key: {"current": "12.5", "done_at": iso|None, "reached_at": iso|None,
+    #  "values": [...]}}
+    progress = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"mission {self.mission_id} as of {self.as_of:%Y-%m-%d}"
+
+
+class RetiredPartition(models.Model):
+    """One month of the event log that left (detached, then dropped unless kept): its range,
+    how many events it held and how many mission snapshots it updated. The newest `range_end`
+    is the log's horizon: every event received before it is gone."""
+
+    name = models.CharField(max_length=63, unique=True)
+    range_start = models.DateTimeField()
+    range_end = models.DateTimeField()
+    retired_at = models.DateTimeField()
+    events = models.BigIntegerField(default=0)
+    snapshots = models.IntegerField(default=0)
+    dropped = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-range_end"]
+
+    def __str__(self) -> str:
+        return f"{self.name} [{self.range_start:%Y-%m-%d}, {self.range_end:%Y-%m-%d})"
 
 
 class ProgressValue(models.Model):

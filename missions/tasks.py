@@ -15,7 +15,7 @@ from django.db import OperationalError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from .services import lifecycle
+from .services import event_log, lifecycle
 
 RETRY = {
     "autoretry_for": (OperationalError,),
@@ -37,6 +37,11 @@ def instant(now: str | None) -> datetime:
 @shared_task(name="missions.rollover", **RETRY)
 def rollover(period_type: str, now: str | None = None) -> dict[str, Any]:
     return lifecycle.missions_rollover(period_type=period_type, now=instant(now))
+
+
+@shared_task(name="missions.rollover_local", **RETRY)
+def rollover_local(now: str | None = None) -> dict[str, Any]:
+    return lifecycle.missions_rollover_local(now=instant(now))
 
 
 @shared_task(name="missions.rollover_due", **RETRY)
@@ -62,3 +67,8 @@ def open_special_windows(now: str | None = None) -> dict[str, Any]:
 @shared_task(name="missions.beat_heartbeat")
 def beat_heartbeat(now: str | None = None) -> None:
     lifecycle.beat_heartbeat(now=instant(now))
+
+
+@shared_task(name="missions.event_log_maintain", **RETRY)
+def event_log_maintain(now: str | None = None) -> dict[str, object]:
+    return event_log.event_log_maintain(now=instant(now)).as_dict()

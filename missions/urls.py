@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from .apis import EventsIngestApi
+from .apis import EventsIngestApi, PlayerTimezoneApi
 
 urlpatterns = [
     # Service ingestion (missions/apis.py)
     path("events", EventsIngestApi.as_view(), name="events-ingest"),
+    path("players/<int:user_id>/timezone", PlayerTimezoneApi.as_view(), name="player-timezone"),
 ]

@@ -28,7 +28,15 @@ from missions.player.representations import (
 from missions.player.selectors import missions_by_ids
 from missions.throttles import ClaimThrottle
 
-from .selectors import HISTORY_KINDS, history_rows, ledger_history, player_wallet
+from .selectors import (
+    HISTORY_KINDS,
+    competition_rows,
+    competition_standings,
+    competitions_pending,
+    history_rows,
+    ledger_history,
+    player_wallet,
+)
 from .services import mission_claim, missions_claim_all
 
 
@@ -89,12 +97,25 @@ class HistoryPagination(PageNumberPagination):
     max_page_size = 100
 
 
+class BoardRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    username = serializers.CharField()
+    score = ExactNumberField()
+    paid = serializers.BooleanField(help_text="Whether this rank reached a reward tier.")
+
+
 class StandingSerializer(serializers.Serializer):
     rank = serializers.IntegerField()
     score = ExactNumberField()
     players = serializers.IntegerField(help_text="How many players were ranked.")
     tier_rank_to = serializers.IntegerField(allow_null=True)
     finalized_at = serializers.DateTimeField()
+    leaderboard = BoardRowSerializer(
+        many=True,
+        help_text="The final leaderboard's top rows (REWARDS_HISTORY_LEADERBOARD_TOP), as kept "
+        "when the competition was finalised.",
+    )
 
 
 class HistoryApi(ListAPIView):
@@ -175,6 +196,79 @@ class HistoryApi(ListAPIView):
             )
         ],
         responses={200: OutputSerializer(many=True), **error_responses(400, 401, 404)},
+        tags=["player"],
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class CompetitionHistoryApi(ListAPIView):
+    """The caller's competitions: finalised ones (paid or ranked below every tier) with the
+    final leaderboard, paginated, and under `pending` those whose period ended but which are
+    not finalised (ranked provisionally, not paid yet)."""
+
+    @extend_schema_serializer(component_name="CompetitionStanding")
+    class OutputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(
+            choices=["paid", "ranked"],
+            help_text="paid: the rank reached a reward tier (the prize is in /history, kind "
+            "competitive); ranked: kept on the final board below every tier, not paid.",
+        )
+        key = serializers.CharField(help_text="The competitive template's key.")
+        name = serializers.CharField()
+        mission_id = serializers.IntegerField()
+        period_start = serializers.DateTimeField()
+        period_end = serializers.DateTimeField()
+        rank = serializers.IntegerField()
+        score = ExactNumberField()
+        players = serializers.IntegerField(help_text="How many players were ranked.")
+        tier_rank_to = serializers.IntegerField(allow_null=True)
+        rewards = RewardsSerializer(help_text="The tier's prize; empty when not paid.")
+        finalized_at = serializers.DateTimeField()
+        leaderboard = BoardRowSerializer(many=True)
+
+    @extend_schema_serializer(component_name="CompetitionPending")
+    class PendingSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=["pending"])
+        key = serializers.CharField()
+        name = serializers.CharField()
+        mission_id = serializers.IntegerField()
+        period_start = serializers.DateTimeField()
+        period_end = serializers.DateTimeField()
+        score = ExactNumberField()
+        provisional_rank = serializers.IntegerField(
+            allow_null=True, help_text="The rank the score holds now; null with no score."
+        )
+        players = serializers.IntegerField(help_text="Players with a score so far.")
+        finalises_after = serializers.DateTimeField(
+            help_text="The period's end plus the late-event grace: ranks are final, and tiers "
+            "paid, at the first finaliser run after it."
+        )
+
+    pagination_class = HistoryPagination
+    serializer_class = OutputSerializer
+
+    def get_queryset(self) -> Any:
+        return competition_standings(user_id=_user_id(self.request))
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        rows = competition_rows(page if page is not None else [])
+        response = self.get_paginated_response(self.OutputSerializer(rows, many=True).data)
+        pending = competitions_pending(user_id=_user_id(request), now=timezone.now())
+        response.data["pending"] = self.PendingSerializer(pending, many=True).data
+        return response
+
+    @extend_schema(
+        operation_id="history_competitions_list",
+        summary="The caller's competitions: final ranks with the final leaderboard, and the "
+        "ones waiting to be finalised",
+        description=(
+            "Every competitive mission of the caller that was finalised, newest first, paid "
+            "or not, with the top of the final leaderboard; `pending` lists the ended ones "
+            "still inside the late-event grace (a provisional rank, nothing paid yet)."
+        ),
+        responses={200: OutputSerializer(many=True), **error_responses(401, 404)},
         tags=["player"],
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import (
     Case,
     CharField,
     Count,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -20,7 +23,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from missions.models import ActiveMission, MissionState, PlayerProfile
+from missions.models import (
+    ActiveMission,
+    MissionProgress,
+    MissionState,
+    MissionType,
+    PlayerProfile,
+)
 
 from .levels import level_progress, next_level_xp
 from .models import (
@@ -33,6 +42,7 @@ from .models import (
     UserTitle,
 )
 from .services.bonuses import bonus_explanation
+from .services.claims import base_rewards
 from .services.ledger import dgt_str, to_dgt
 
 
@@ -136,8 +146,10 @@ def ledger_history(*, user_id: int, kinds: Sequence[str] | None = None) -> Query
     return qs
 
 
-def _standing(standing: CompetitiveStanding | None) -> dict[str, Any] | None:
-    """A competitive payout's final leaderboard entry."""
+def _standing(
+    standing: CompetitiveStanding | None, boards: dict[tuple[int, datetime], list[dict]]
+) -> dict[str, Any] | None:
+    """A competitive payout's final leaderboard entry, with the top of that final board."""
     if standing is None:
         return None
     return {
@@ -146,7 +158,120 @@ def _standing(standing: CompetitiveStanding | None) -> dict[str, Any] | None:
         "players": standing.players,
         "tier_rank_to": standing.tier_rank_to,
         "finalized_at": standing.finalized_at,
+        "leaderboard": boards.get((standing.template_id, standing.period_start), []),
     }
+
+
+def final_leaderboards(
+    boards: Iterable[tuple[int, datetime]],
+) -> dict[tuple[int, datetime], list[dict[str, Any]]]:
+    """The top REWARDS_HISTORY_LEADERBOARD_TOP rows of each final leaderboard (template id,
+    period start), as kept by the finaliser: one query whatever the number of boards."""
+    boards = set(boards)
+    if not boards:
+        return {}
+    which = Q()
+    for template_id, period_start in boards:
+        which |= Q(template_id=template_id, period_start=period_start)
+    top = int(settings.REWARDS_HISTORY_LEADERBOARD_TOP)
+    out: dict[tuple[int, datetime], list[dict[str, Any]]] = defaultdict(list)
+    rows = (
+        CompetitiveStanding.objects.filter(which, rank__lte=top)
+        .order_by("template_id", "period_start", "rank", "user_id")
+        .values("template_id", "period_start", "rank", "user_id", "user__username", "score",
+                "tier_rank_to")
+    )  # fmt: skip
+    for row in rows:
+        out[(row["template_id"], row["period_start"])].append(
+            {
+                "rank": row["rank"],
+                "user_id": row["user_id"],
+                "username": row["user__username"],
+                "score": row["score"],
+                "paid": row["tier_rank_to"] is not None,
+            }
+        )
+    return out
+
+
+def competition_standings(*, user_id: int) -> QuerySet[CompetitiveStanding]:
+    """The player's final standings in finalised competitions, newest period first — paid
+    (a tier reached) or not (ranked below every tier)."""
+    return (
+        CompetitiveStanding.objects.filter(user_id=user_id)
+        .select_related("template", "mission")
+        .order_by("-period_end", "template_id")
+    )
+
+
+def competition_rows(standings: Iterable[CompetitiveStanding]) -> list[dict[str, Any]]:
+    """Standings as history rows, each with the top of its final leaderboard (2 queries)."""
+    standings = list(standings)
+    boards = final_leaderboards((s.template_id, s.period_start) for s in standings)
+    return [
+        {
+            "status": "paid" if s.tier_rank_to is not None else "ranked",
+            "key": s.template.key,
+            "name": s.template.name,
+            "mission_id": s.mission_id,
+            "period_start": s.period_start,
+            "period_end": s.period_end,
+            "score": s.score,
+            "rewards": base_rewards(s.rewards or {}),
+            **(_standing(s, boards) or {}),
+        }
+        for s in standings
+    ]
+
+
+def competitions_pending(*, user_id: int, now: datetime) -> list[dict[str, Any]]:
+    """The player's competitions whose period has ended but which are not finalised yet (the
+    late-event grace, or a finaliser that has not run): the score so far and the rank it
+    holds on the provisional board (as the live leaderboard orders it), not paid yet."""
+    missions = list(
+        ActiveMission.objects.filter(
+            user_id=user_id,
+            template__type=MissionType.COMPETITIVE,
+            state=MissionState.ACTIVE,  # what the finaliser takes
+            period_end__isnull=False,
+            period_end__lte=now,
+        )
+        .select_related("template")
+        .order_by("-period_end", "template_id")
+    )
+    grace = timedelta(minutes=int(settings.MISSIONS_LATE_EVENT_GRACE_MINUTES))
+    rows = []
+    for mission in missions:
+        score_key = min(mission.template.requirements or {"": None})
+        board = MissionProgress.objects.filter(
+            mission__template_id=mission.template_id,
+            mission__period_start=mission.period_start,
+            requirement_key=score_key,
+            current__gt=0,
+        )
+        mine = board.filter(mission_id=mission.pk).values("current", "reached_at").first()
+        rank = None
+        if mine is not None:
+            c, r = mine["current"], mine["reached_at"]
+            rank = 1 + board.filter(
+                Q(current__gt=c) | Q(current=c, reached_at__lt=r)
+                | Q(current=c, reached_at=r, user_id__lt=user_id)
+            ).count()  # fmt: skip
+        rows.append(
+            {
+                "status": "pending",
+                "key": mission.template.key,
+                "name": mission.template.name,
+                "mission_id": mission.pk,
+                "period_start": mission.period_start,
+                "period_end": mission.period_end,
+                "score": mine["current"] if mine else Decimal(0),
+                "provisional_rank": rank,
+                "players": board.count(),
+                "finalises_after": mission.period_end + grace if mission.period_end else None,
+            }
+        )
+    return rows
 
 
 def history_rows(entries: Iterable[LedgerEntry]) -> list[dict[str, Any]]:
@@ -161,6 +286,7 @@ def history_rows(entries: Iterable[LedgerEntry]) -> list[dict[str, Any]]:
     standings = {
         s.mission_id: s for s in CompetitiveStanding.objects.filter(mission_id__in=mission_ids)
     }
+    boards = final_leaderboards((s.template_id, s.period_start) for s in standings.values())
     rows = []
     for entry in entries:
         claim = claims.get(entry.pk)
@@ -189,7 +315,7 @@ def history_rows(entries: Iterable[LedgerEntry]) -> list[dict[str, Any]]:
                 ],
                 "granted": claim.granted if claim else None,
                 "meta_badges": claim.meta_badges if claim else [],
-                "standing": _standing(standings.get(entry.mission_id or 0)),
+                "standing": _standing(standings.get(entry.mission_id or 0), boards),
             }
         )
     return rows

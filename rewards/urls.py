@@ -11,4 +11,9 @@ urlpatterns = [
     ),
     path("missions/claim-all", apis.MissionClaimAllApi.as_view(), name="api-missions-claim-all"),
     path("history", apis.HistoryApi.as_view(), name="api-history"),
+    path(
+        "history/competitions",
+        apis.CompetitionHistoryApi.as_view(),
+        name="api-history-competitions",
+    ),
 ]

@@ -15,9 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from missions.periods import Schedule
+from missions.services.timezones import schedules_for
+
 from .models import Streak, StreakBreak, StreakFreezeUse, StreakKind, StreakRestore
 from .services import KIND_FOR_PERIOD, counted_completions
-from .units import streak_unit, unit_step
+from .units import missed_units, streak_unit
 
 
 @dataclass
@@ -28,15 +31,16 @@ class RebuiltStreak:
     breaks: list[tuple[date, int]] = field(default_factory=list)
 
 
-def rebuild(kind: str, units: Sequence[date], frozen: set[date]) -> RebuiltStreak:
+def rebuild(
+    kind: str, units: Sequence[date], frozen: set[date], schedule: Schedule | None = None
+) -> RebuiltStreak:
     out = RebuiltStreak()
-    step = unit_step(kind)
     for unit in sorted(set(units)):
         last = out.last_completed
         if last is None:
             out.current = 1
         else:
-            missed = [last + step * n for n in range(1, (unit - last) // step)]
+            missed = missed_units(kind, last, unit, schedule)
             if not missed or (kind == StreakKind.DAILY and set(missed) <= frozen):
                 out.current += 1
             else:
@@ -50,6 +54,7 @@ def rebuild(kind: str, units: Sequence[date], frozen: set[date]) -> RebuiltStrea
 def streak_differences(user_ids: Sequence[int]) -> list[str]:
     """Every stored streak of these players that its rebuild disagrees with."""
     units: dict[tuple[int, str], list[date]] = defaultdict(list)
+    schedules = schedules_for(user_ids)
     for user_id, period_type, completed_at in (
         counted_completions()
         .filter(user_id__in=user_ids)
@@ -57,7 +62,7 @@ def streak_differences(user_ids: Sequence[int]) -> list[str]:
     ):
         assert completed_at is not None  # counted_completions filters on it
         kind = KIND_FOR_PERIOD[period_type]
-        units[(user_id, kind)].append(streak_unit(kind, completed_at))
+        units[(user_id, kind)].append(streak_unit(kind, completed_at, schedules[user_id]))
     stored = {(s.user_id, s.kind): s for s in Streak.objects.filter(user_id__in=user_ids)}
     restored = set(
         StreakRestore.objects.filter(streak__user_id__in=user_ids).values_list(
@@ -81,7 +86,7 @@ def streak_differences(user_ids: Sequence[int]) -> list[str]:
         if key in restored:
             continue
         user_id, kind_name = key
-        want = rebuild(kind_name, units.get(key, []), frozen[user_id])
+        want = rebuild(kind_name, units.get(key, []), frozen[user_id], schedules[user_id])
         have = stored.get(key)
         got = (
             (have.current, have.best, have.last_completed, breaks[key])

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.utils import timezone
 
+from missions.periods import Schedule
+from missions.services.timezones import schedule_for
 from rewards.services.inventory import inventory_available
 
 from .models import Streak, StreakBreak, StreakKind
 from .multipliers import streak_multiplier
-from .units import FREEZE_ITEM, streak_unit
+from .units import FREEZE_ITEM, missed_units, streak_unit
 
 
-def effective_current(streak: Streak | None, *, today: date, freezes: int = 0) -> int:
-    """The streak's current run if it can still continue today, else 0.
+def effective_current(
+    streak: Streak | None, *, today: date, freezes: int = 0, schedule: Schedule | None = None
+) -> int:
+    """The streak's current run if it can still continue now, else 0. `today` is the
+    streak's unit now (streaks/units.py: the local day, or the local week's Monday).
 
     Alive = the last counted day is today or yesterday, or the days missed since can
     all be covered by the freezes the player holds (they are spent at the next completion).
@@ -24,11 +29,11 @@ def effective_current(streak: Streak | None, *, today: date, freezes: int = 0) -
     """
     if streak is None or streak.last_completed is None:
         return 0
+    if today <= streak.last_completed:
+        return streak.current
+    missed = len(missed_units(streak.kind, streak.last_completed, today, schedule))
     if streak.kind == StreakKind.WEEKLY:
-        this_week = today - timedelta(days=today.weekday())
-        missed = (this_week - streak.last_completed).days // 7 - 1
         return streak.current if missed <= 0 else 0
-    missed = (today - streak.last_completed).days - 1
     return streak.current if missed <= freezes else 0
 
 
@@ -38,11 +43,17 @@ def daily_streak_for_bonus(*, user_id: int, now: datetime) -> int:
     if streak is None:
         return 0
     freezes = inventory_available(user_id=user_id, item_key=FREEZE_ITEM)
-    return effective_current(streak, today=streak_unit("daily", now), freezes=freezes)
+    schedule = schedule_for(user_id)
+    today = streak_unit("daily", now, schedule)
+    return effective_current(streak, today=today, freezes=freezes, schedule=schedule)
 
 
 def player_streaks(
-    *, user_id: int, now: datetime | None = None, recent_breaks: int = 5
+    *,
+    user_id: int,
+    now: datetime | None = None,
+    recent_breaks: int = 5,
+    schedule: Schedule | None = None,
 ) -> dict[str, Any]:
     """Daily and weekly streaks for the API/hub: current (stored run), alive (still
     continuable today), best, last completed, multiplier, freezes, recent breaks."""
@@ -63,11 +74,14 @@ def player_streaks(
             for b in StreakBreak.objects.filter(streak=streak)[:recent_breaks]
         ]
     out: dict[str, Any] = {}
-    today = streak_unit("daily", now)
+    schedule = schedule or schedule_for(user_id)
     for kind in StreakKind.values:
         streak = streaks.get(kind)
         alive = effective_current(
-            streak, today=today, freezes=freezes if kind == StreakKind.DAILY else 0
+            streak,
+            today=streak_unit(kind, now, schedule),
+            freezes=freezes if kind == StreakKind.DAILY else 0,
+            schedule=schedule,
         )
         out[kind] = {
             "current": streak.current if streak else 0,

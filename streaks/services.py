@@ -1,8 +1,11 @@
 """Writes of the streaks app: count a day/week, consume freezes, restore after outages.
 
-Daily streaks count UTC days; weekly streaks count ISO weeks, stored as their Monday.
-Every update holds the streak row lock, and counting a day that is already counted (or
-older than the last counted one) changes nothing, so replays and races are harmless.
+Daily streaks count the player's local days; weekly streaks their local ISO weeks, stored
+as their Monday (streaks/units.py; a timezone change never breaks or doubles a day).
+Every update holds the streak row lock, and counting a day that is already counted changes
+nothing, so replays and races are harmless. `streak_record` extends a run forward only; a
+completion of an older day that was not counted (a late event) makes the outbox
+(`streaks_credit_pending`) rebuild the run from every counted completion, as replay does.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from django.utils import timezone
 
 from missions.errors import Conflict, NotFound, ValidationFailed
 from missions.models import ActiveMission, MissionState, MissionType, PeriodType
+from missions.periods import Schedule
+from missions.services.timezones import schedule_for
 from rewards.services.inventory import inventory_consume
 
 from .models import (
@@ -28,7 +33,7 @@ from .models import (
     StreakRestore,
 )
 from .signals import streak_updated
-from .units import FREEZE_ITEM, streak_unit, unit_step
+from .units import FREEZE_ITEM, missed_units, streak_unit, unit_step
 
 
 @dataclass
@@ -44,8 +49,11 @@ def _locked_streak(user_id: int, kind: str) -> Streak:
     return Streak.objects.select_for_update().get(user_id=user_id, kind=kind)
 
 
-def streak_record(*, user_id: int, kind: str, at: datetime) -> StreakUpdate:
-    """Count the day (or ISO week) of `at` for the player's `kind` streak.
+def streak_record(
+    *, user_id: int, kind: str, at: datetime, schedule: Schedule | None = None
+) -> StreakUpdate:
+    """Count the player's local day (or ISO week) of `at` for their `kind` streak
+    (`schedule`: the player's, loaded when not given).
 
     A gap of missed daily days is covered by `streak_freeze` items, one per day, only if the
     player holds enough to cover the whole gap (a freeze that cannot save the streak is
@@ -53,8 +61,8 @@ def streak_record(*, user_id: int, kind: str, at: datetime) -> StreakUpdate:
     """
     if kind not in StreakKind.values:
         raise ValidationFailed(f"unknown streak kind {kind!r}", errors={"kind": "is unknown"})
-    unit = streak_unit(kind, at)
-    step = unit_step(kind)
+    schedule = schedule or schedule_for(user_id)
+    unit = streak_unit(kind, at, schedule)
     with transaction.atomic():
         streak = _locked_streak(user_id, kind)
         last = streak.last_completed
@@ -64,7 +72,7 @@ def streak_record(*, user_id: int, kind: str, at: datetime) -> StreakUpdate:
         if last is None:
             streak.current = 1
         else:
-            missed = [last + step * n for n in range(1, (unit - last) // step)]
+            missed = missed_units(kind, last, unit, schedule)
             if not missed:
                 streak.current += 1
             elif kind == StreakKind.DAILY and _freeze(streak, user_id, missed):
@@ -110,7 +118,8 @@ def streak_restore(
             raise NotFound(f"streak {streak_id} does not exist")
         previous = streak.current
         last_break = streak.breaks.filter(restored_at__isnull=True).first()
-        previous_unit = streak_unit(streak.kind, now) - unit_step(streak.kind)
+        today = streak_unit(streak.kind, now, schedule_for(streak.user_id))
+        previous_unit = today - unit_step(streak.kind)
         if last_break is not None and (
             streak.last_completed is None or last_break.missed_from <= streak.last_completed
         ):
@@ -170,6 +179,7 @@ def streaks_credit_pending(*, user_id: int, since: datetime) -> int:
     kinds = sorted({KIND_FOR_PERIOD[p] for p in pending.values_list("period_type", flat=True)})
     if not kinds:
         return 0
+    schedule = schedule_for(user_id)
     with transaction.atomic():
         for kind in kinds:  # fixed order: two credits of one player never deadlock
             _locked_streak(user_id, kind)
@@ -178,20 +188,63 @@ def streaks_credit_pending(*, user_id: int, since: datetime) -> int:
             pending.order_by("completed_at", "pk").values_list("pk", "period_type", "completed_at")
         )
         credits = []
+        late: set[str] = set()
         for mission_id, period_type, completed_at in rows:
             assert completed_at is not None  # counted_completions filters on it
             kind = KIND_FOR_PERIOD[period_type]
-            streak_record(user_id=user_id, kind=kind, at=completed_at)
+            update = streak_record(user_id=user_id, kind=kind, at=completed_at, schedule=schedule)
+            last = update.streak.last_completed
+            unit = streak_unit(kind, completed_at, schedule)
+            if not update.counted and last is not None and unit < last:
+                late.add(kind)
             credits.append(
-                StreakCredit(
-                    mission_id=mission_id,
-                    user_id=user_id,
-                    kind=kind,
-                    unit=streak_unit(kind, completed_at),
-                )
+                StreakCredit(mission_id=mission_id, user_id=user_id, kind=kind, unit=unit)
             )
         StreakCredit.objects.bulk_create(credits)
+        for kind in sorted(late):
+            _streak_rebuild(user_id=user_id, kind=kind, schedule=schedule)
     return len(credits)
+
+
+def _streak_rebuild(*, user_id: int, kind: str, schedule: Schedule) -> None:
+    """A completion of a day (week) older than the last counted one — a late event that
+    completed yesterday's mission after today's was counted — counts too (SPEC.md: a day
+    counts when the player completes a daily mission). streak_record only extends a run
+    forward, so the run is rebuilt from every counted completion and the days freezes
+    covered, exactly as replay rebuilds it (streaks/replay.py), under the streak's lock.
+    A freeze spent on a day that turns out completed stays spent. A streak an admin restored
+    is left alone, as replay leaves it: a restore is a deliberate edit."""
+    from .replay import rebuild  # imported here: replay imports this module
+
+    streak = _locked_streak(user_id, kind)
+    if StreakRestore.objects.filter(streak=streak).exists():
+        return
+    period_types = [p for p, k in KIND_FOR_PERIOD.items() if k == kind]
+    units = [
+        streak_unit(kind, completed_at, schedule)
+        for completed_at in counted_completions()
+        .filter(user_id=user_id, period_type__in=period_types)
+        .values_list("completed_at", flat=True)
+        if completed_at is not None
+    ]
+    used = StreakFreezeUse.objects.filter(streak=streak).values_list("covered_day", flat=True)
+    frozen = set(used)
+    want = rebuild(kind, units, frozen, schedule)
+    have = list(streak.breaks.order_by("missed_from", "id").values_list("missed_from", "length"))
+    if (streak.current, streak.best, streak.last_completed, have) == (
+        want.current, want.best, want.last_completed, want.breaks
+    ):  # fmt: skip
+        return
+    streak.breaks.all().delete()
+    StreakBreak.objects.bulk_create(
+        [StreakBreak(streak=streak, missed_from=day, length=n) for day, n in want.breaks]
+    )
+    streak.current, streak.best = want.current, want.best
+    streak.last_completed = want.last_completed
+    streak.save(update_fields=["current", "best", "last_completed", "updated_at"])
+    streak_updated.send(
+        sender=Streak, user_id=user_id, kind=kind, update=StreakUpdate(streak=streak, counted=True)
+    )
 
 
 def streaks_credit_all_pending(*, now: datetime) -> int:

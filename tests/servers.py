@@ -47,7 +47,8 @@ def database_url() -> str:
 @dataclass
 class Server:
     url: str
-    log: Path
+    log: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
 
     def request(
         self,
@@ -93,6 +94,20 @@ def uvicorn_server(
     timeout: float = 60,
 ) -> Iterator[str]:
     """Run uvicorn serving config.asgi (as `make run` does) on a free port; yield its URL.
+    (`uvicorn_process` yields the `Server`, its process too.)"""
+    with uvicorn_process(env, ready=ready, log_path=log_path, timeout=timeout) as server:
+        yield server.url
+
+
+@contextmanager
+def uvicorn_process(
+    env: Mapping[str, str] | None = None,
+    *,
+    ready: Literal["healthy", "answering", "listening"] = "healthy",
+    log_path: Path | None = None,
+    timeout: float = 60,
+) -> Iterator[Server]:
+    """Run uvicorn serving config.asgi (as `make run` does) on a free port.
 
     The child gets this process's environment, the test settings, the test database
     (`database_url()`) and the tests' Redis, with `env` on top. It counts as started when
@@ -126,7 +141,7 @@ def uvicorn_server(
                     output = log.read().decode(errors="replace")[-4000:]
                     raise RuntimeError(f"uvicorn did not start:\n{output}")
                 time.sleep(0.2)
-            yield url
+            yield Server(url=url, log=log_path, process=process)
         finally:
             process.terminate()
             try:
@@ -152,9 +167,8 @@ def _started(url: str, port: int, ready: str) -> bool:
 @contextmanager
 def asgi_server(log_dir: Path, name: str, extra_env: dict[str, str]) -> Iterator[Server]:
     """A server whose log is `<log_dir>/<name>.log`, with a JSON request helper."""
-    log = log_dir / f"{name}.log"
-    with uvicorn_server(extra_env, ready="answering", log_path=log) as url:
-        yield Server(url=url, log=log)
+    with uvicorn_process(extra_env, ready="answering", log_path=log_dir / f"{name}.log") as server:
+        yield server
 
 
 @contextmanager

@@ -27,6 +27,13 @@ MISSIONS_LATE_EVENT_GRACE_MINUTES = env_int("MISSIONS_LATE_EVENT_GRACE_MINUTES",
 # Two-level cache (missions/cache.py) of each player's current missions for the hub and API.
 MISSIONS_CACHE = env_bool("MISSIONS_CACHE", True)
 MISSIONS_MAX_BATCH = 1000
+# Group commit (missions/services/group_commit.py): POST /api/v1/events with at most
+# MISSIONS_INGEST_GROUP_MAX_EVENTS events is committed together with the concurrent requests
+# of the same process, at most MISSIONS_INGEST_GROUP_FLIGHTS batches in flight per process.
+# Off (0) by default: it cut server CPU per request but did not raise requests/s on the
+# bench box (docs/performance.md); 10 turns it on.
+MISSIONS_INGEST_GROUP_MAX_EVENTS = env_int("MISSIONS_INGEST_GROUP_MAX_EVENTS", 0)
+MISSIONS_INGEST_GROUP_FLIGHTS = env_int("MISSIONS_INGEST_GROUP_FLIGHTS", 2)
 MISSIONS_MAX_EVENT_DATA_BYTES = 16 * 1024
 # Template JSON limits (the shared validator: admin, API, load_templates): metadata size and
 # the number of values an `in` condition may list.
@@ -34,3 +41,10 @@ MISSIONS_MAX_TEMPLATE_METADATA_BYTES = env_int("MISSIONS_MAX_TEMPLATE_METADATA_B
 MISSIONS_MAX_IN_VALUES = env_int("MISSIONS_MAX_IN_VALUES", 100)
 # While its socket is down, the hub polls GET /api/v1/missions this often (seconds).
 MISSIONS_HUB_POLL_SECONDS = env_int("MISSIONS_HUB_POLL_SECONDS", 5)
+# The event log over years (docs/events.md): on Postgres it is partitioned by month of
+# arrival; beat keeps this many months' partitions ready ahead, and retires (snapshots, detaches
+# and drops) the months older than the retention — which is also the dedupe window. 0 keeps
+# every month. A retired month is kept as a detached table instead of dropped when asked.
+MISSIONS_EVENT_RETENTION_MONTHS = env_int("MISSIONS_EVENT_RETENTION_MONTHS", 24)
+MISSIONS_EVENT_PARTITIONS_AHEAD = env_int("MISSIONS_EVENT_PARTITIONS_AHEAD", 3)
+MISSIONS_EVENT_KEEP_DETACHED = env_bool("MISSIONS_EVENT_KEEP_DETACHED", False)

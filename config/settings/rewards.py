@@ -14,6 +14,9 @@ REWARDS_SPEED_WINDOW_DAYS = env_int("REWARDS_SPEED_WINDOW_DAYS", 30)
 # Perfect bonus: every mission of the period completed, and the period holds at least this
 # many missions. SPEC.md: a lone mission completed is perfect, so the default is 1.
 REWARDS_PERFECT_MIN_MISSIONS = env_int("REWARDS_PERFECT_MIN_MISSIONS", 1)
+# The player's competition history (GET /api/v1/history/competitions) shows the top this
+# many of each final leaderboard (the snapshot), plus the player's own row.
+REWARDS_HISTORY_LEADERBOARD_TOP = env_int("REWARDS_HISTORY_LEADERBOARD_TOP", 10)
 # Streak outbox: completions this recent without a streak credit are counted by the next
 # completion of the player or by the streaks.credit_pending task.
 STREAKS_OUTBOX_DAYS = env_int("STREAKS_OUTBOX_DAYS", 7)

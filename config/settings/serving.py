@@ -10,7 +10,7 @@ from pathlib import Path
 import django
 from csp.constants import NONCE, NONE, SELF
 
-from config.env import env, env_int, env_list
+from config.env import env, env_bool, env_int, env_list
 from config.settings.missions import MISSIONS_MAX_BATCH, MISSIONS_MAX_EVENT_DATA_BYTES
 
 
@@ -40,6 +40,10 @@ MISSIONS_MAX_TEMPLATE_FILE_BYTES = env_int("MISSIONS_MAX_TEMPLATE_FILE_BYTES", 1
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(
     API_MAX_BODY_BYTES, MISSIONS_MAX_BATCH * (MISSIONS_MAX_EVENT_DATA_BYTES + 1024)
 )
+
+# POST /api/v1/events under ASGI through a lean middleware stack: no session, CSRF, user,
+# messages, login lockout or static files (config/service_api.py). False: the full stack.
+SERVICE_API_LEAN = env_bool("SERVICE_API_LEAN", True)
 
 # API throttles (missions/throttles.py), "<count>/<second|minute|hour|day>": token requests
 # per client address, claims per player, event batches per service key. Over: 429 with

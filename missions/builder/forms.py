@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 from django_jsonform.forms.fields import JSONFormField
 
 from ..catalog import action_catalog
@@ -232,3 +233,46 @@ class MissionTemplateForm(forms.ModelForm):
                     self.add_error(head, message)
                 else:
                     self.add_error(None, f"{path}: {message}")
+
+
+# What changes a template's emission: publishing a change to these asks the budget again.
+EMISSION_FIELDS = {
+    *("is_active", "type", "period_type", "requirements", "rewards", "metadata"),
+    *("min_level", "max_level", "starts_at", "ends_at", "use_raw_json", "raw_json"),
+}
+
+
+class MissionTemplateAdminForm(MissionTemplateForm):
+    """The builder on the admin's change page: before a template goes live (activated, or an
+    active one's requirements or rewards changed), its 14-day backtest is checked against the
+    daily emission budgets; over a budget, saving needs "publish over budget" ticked."""
+
+    publish_over_budget = forms.BooleanField(
+        required=False,
+        label="Publish over the emission budget",
+        help_text="Asked only when this template's 14-day backtest plus today's emission "
+        "exceeds a daily XP or DGT budget (ECONOMY_DAILY_XP_BUDGET, ECONOMY_DAILY_DGT_BUDGET).",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.budget_warnings: list[str] = []
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.valid is None or not cleaned.get("is_active"):
+            return cleaned
+        was_active = bool(self.instance.pk and self.instance.is_active)
+        if was_active and not EMISSION_FIELDS & set(self.changed_data):
+            return cleaned
+        from analytics.economy import template_budget_warnings
+
+        self.budget_warnings = template_budget_warnings(template=self.valid, now=timezone.now())
+        if self.budget_warnings and not cleaned.get("publish_over_budget"):
+            for warning in self.budget_warnings:
+                self.add_error("is_active", f"Over budget — {warning}.")
+            self.add_error(
+                "publish_over_budget",
+                "Tick this to publish it anyway, or lower the rewards or make it harder.",
+            )
+        return cleaned

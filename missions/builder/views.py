@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 
-from analytics.economy import over_budget
+from analytics.economy import emission_against_budget
 
 from ..periods import period_for
 from ..player.presentation import card_context
@@ -175,9 +175,9 @@ def builder_backtest(request: HttpRequest) -> HttpResponse:
         )
     now = timezone.now()
     result = template_backtest(template=form.valid, days=days, now=now, sample=sample)
-    warnings = []
+    emission = []
     if sample is None:  # a sample's emission is not the whole player base's
-        warnings = over_budget(
+        emission = emission_against_budget(
             xp_per_day=result.xp_per_day, dgt_per_day=result.dgt_per_day, end=now.date()
         )
     peak = max(result.completions_by_day.values(), default=0)
@@ -187,7 +187,8 @@ def builder_backtest(request: HttpRequest) -> HttpResponse:
         "missions/builder/backtest.html",
         {
             "result": result,
-            "budget_warnings": warnings,
+            "emission": emission,
+            "budget_warnings": [line.warning for line in emission if line.over],
             "days": days,
             "sample": sample,
             "rate": round(result.completion_rate * 100, 1),

@@ -12,14 +12,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from .matching import as_decimal, requirement_matches
+from ..periods import Schedule
+from .matching import as_decimal, matches_where
 
 ACTIVE = "active"
 COMPLETED = "completed"
 FAILED = "failed"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventRecord:
     """An event as the engine sees it (stored in the log before it is applied)."""
 
@@ -32,7 +33,7 @@ class EventRecord:
     data: Mapping[str, Any]
 
 
-@dataclass
+@dataclass(slots=True)
 class ProgressState:
     key: str
     action: str
@@ -45,13 +46,15 @@ class ProgressState:
     values: set[str] = field(default_factory=set)
     new_values: set[str] = field(default_factory=set)
     changed: bool = False
+    # The player's timezone schedule: a streak requirement counts their local days (None: UTC)
+    schedule: Schedule | None = None
 
     @property
     def done(self) -> bool:
         return self.current >= self.target
 
 
-@dataclass
+@dataclass(slots=True)
 class MissionRun:
     """One active mission being folded over events."""
 
@@ -68,13 +71,21 @@ class MissionRun:
     completed_at: datetime | None
     progress: dict[str, ProgressState]
     state_changed: bool = False
+    # The requirement order and, per action, the keys listening to it in that order: computed
+    # on the first event (a fold sees thousands of events per run in a backtest).
+    order: list[str] | None = field(default=None, repr=False, compare=False)
+    listening: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def all_done(self) -> bool:
-        return bool(self.progress) and all(p.done for p in self.progress.values())
+        # a loop, not all(<generator>): a fold calls this for every event
+        for progress in self.progress.values():
+            if progress.current < progress.target:
+                return False
+        return bool(self.progress)
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     """What one event did to one mission."""
 
@@ -118,9 +129,9 @@ class Evaluator:
         step = Step()
         if run.state != ACTIVE or not in_period(run, event, late_grace):
             return step
-        for key in requirement_order(run):
+        for key in keys_for(run, event.action):
             requirement = run.requirements[key]
-            if not requirement_matches(requirement, event.action, event.data):
+            if not matches_where(requirement.get("where"), event.data):
                 continue
             progress = run.progress.get(key)
             if progress is None or not self.counts(run, key, event):
@@ -151,6 +162,25 @@ def in_period(run: MissionRun, event: EventRecord, late_grace: timedelta) -> boo
     if run.period_end is None:
         return True
     return event.occurred_at < run.period_end and event.received_at < run.period_end + late_grace
+
+
+def ordered_keys(run: MissionRun) -> list[str]:
+    """`requirement_order(run)`, computed once per run (the run's requirements never change
+    while it is folded)."""
+    if run.order is None:
+        run.order = requirement_order(run)
+    return run.order
+
+
+def keys_for(run: MissionRun, action: str) -> list[str]:
+    """The requirement keys whose action is `action`, in the requirement order: the only ones
+    an event of that action can match (`requirement_matches` checks the action first)."""
+    if run.listening is None:
+        listening: dict[str, list[str]] = {}
+        for key in ordered_keys(run):
+            listening.setdefault(str(run.requirements[key].get("action")), []).append(key)
+        run.listening = listening
+    return run.listening.get(action, [])
 
 
 def requirement_order(run: MissionRun) -> list[str]:

@@ -4,7 +4,7 @@ else the stored order)."""
 
 from __future__ import annotations
 
-from .base import Evaluator, EventRecord, MissionRun, requirement_order
+from .base import Evaluator, EventRecord, MissionRun, ordered_keys
 
 
 class ComboEvaluator(Evaluator):
@@ -13,7 +13,7 @@ class ComboEvaluator(Evaluator):
     def counts(self, run: MissionRun, key: str, event: EventRecord) -> bool:
         if not run.metadata.get("ordered"):
             return True
-        for earlier in requirement_order(run):
+        for earlier in ordered_keys(run):
             if earlier == key:
                 return True
             if not run.progress[earlier].done:

@@ -1,5 +1,6 @@
-"""streak: the longest run of consecutive UTC days (or ISO weeks, `"unit": "week"`) with at
-least one matching event; done when a run reaches the target.
+"""streak: the longest run of consecutive days (or ISO weeks, `"unit": "week"`) with at
+least one matching event — the player's local days and weeks (`ProgressState.schedule`,
+labels that stay consecutive across timezone changes); done when a run reaches the target.
 
 Each day (or week's Monday) is a ProgressValue row; the run is recomputed from that set, so
 a late event that fills a gap joins two runs. `values` may hold only the days near this
@@ -14,14 +15,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ..models import PeriodType
+from ..periods import UTC_SCHEDULE, Schedule
 from .base import Evaluator, EventRecord, ProgressState
 
 
-def period_key(event: EventRecord, unit: str) -> str:
-    day = event.occurred_at.date()
-    if unit == "week":
-        day = day - timedelta(days=day.weekday())
-    return day.isoformat()
+def period_key(event: EventRecord, unit: str, schedule: Schedule | None = None) -> str:
+    """The player's local day (or week's Monday) of the event, ISO-formatted."""
+    period_type = PeriodType.WEEKLY if unit == "week" else PeriodType.DAILY
+    return (schedule or UTC_SCHEDULE).label(period_type, event.occurred_at).isoformat()
 
 
 def longest_run(keys: set[str], step_days: int) -> int:
@@ -45,7 +47,7 @@ class StreakEvaluator(Evaluator):
         self, progress: ProgressState, requirement: Mapping[str, Any], event: EventRecord
     ) -> bool:
         unit = str(requirement.get("unit") or "day")
-        key = period_key(event, unit)
+        key = period_key(event, unit, progress.schedule)
         if key in progress.values:
             return False
         progress.values.add(key)

@@ -7,6 +7,7 @@ from . import apis
 
 urlpatterns = [
     path("auth/token", apis.TokenApi.as_view(), name="api-token"),
+    path("me/timezone", apis.TimezoneApi.as_view(), name="api-me-timezone"),
     path("missions", apis.MissionListApi.as_view(), name="api-missions"),
     path("missions/<int:mission_id>", apis.MissionDetailApi.as_view(), name="api-mission"),
     path(

@@ -21,6 +21,7 @@ from ..models import MissionState, PeriodType
 from ..receivers import warm_player
 from ..selectors import leaderboard, player_missions
 from ..services import missions_assign_for_user
+from ..services.timezones import player_timezone_set, player_timezone_state, schedule_for
 from ..throttles import AuthTokenThrottle
 from .representations import ExactNumberField, MissionSerializer, mission_fields
 
@@ -75,7 +76,10 @@ class MissionListApi(APIView):
             period_type=filters.validated_data.get("period"),
             states=filters.validated_data.get("status"),
         )
-        data = [mission_fields(mission, now=now) for mission in missions]
+        # Only a mission past its period needs the schedule for its countdown (one query).
+        past = any(m.period_end is not None and m.period_end <= now for m in missions)
+        schedule = schedule_for(user_id) if past else None
+        data = [mission_fields(mission, now=now, schedule=schedule) for mission in missions]
         return Response(MissionSerializer(data, many=True).data)
 
 
@@ -190,3 +194,62 @@ class LeaderboardApi(APIView):
             around_user_id=_user_id(request),
         )
         return Response(self.OutputSerializer(board).data)
+
+
+@extend_schema_serializer(component_name="Timezone")
+class TimezoneOutputSerializer(serializers.Serializer):
+    timezone = serializers.CharField(help_text="The IANA zone the player chose.")
+    current_timezone = serializers.CharField(
+        help_text="The zone the current day runs in (the previous one until the change "
+        "takes effect)."
+    )
+    takes_effect_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the chosen zone's periods begin (the end of the current day); "
+        "null when they already have.",
+    )
+    day_start = serializers.DateTimeField(help_text="The current daily period's start.")
+    day_end = serializers.DateTimeField(help_text="The current daily period's end.")
+
+
+class TimezoneApi(APIView):
+    """`GET/PUT /api/v1/me/timezone`: the caller's timezone (their days start at its
+    local midnight; a change takes effect from the next day)."""
+
+    @extend_schema_serializer(component_name="TimezoneInput")
+    class InputSerializer(serializers.Serializer):
+        timezone = serializers.CharField(
+            max_length=64, help_text="An IANA name, e.g. 'Asia/Tokyo' or 'UTC'."
+        )
+
+    @extend_schema(
+        operation_id="me_timezone_retrieve",
+        summary="The caller's timezone",
+        responses={200: TimezoneOutputSerializer, **error_responses(401)},
+        tags=["player"],
+    )
+    def get(self, request: Request) -> Response:
+        state = player_timezone_state(user_id=_user_id(request), now=timezone.now())
+        return Response(TimezoneOutputSerializer(state).data)
+
+    @extend_schema(
+        operation_id="me_timezone_update",
+        summary="Set the caller's timezone",
+        description=(
+            "Daily, weekly and monthly periods and streak days follow the zone's local "
+            "midnight from the end of the current period on (the current day only grows "
+            "until the new zone's next midnight; never two days in one). An unknown name is "
+            "a 400 naming the field `timezone`."
+        ),
+        request=InputSerializer,
+        responses={200: TimezoneOutputSerializer, **error_responses(400, 401)},
+        tags=["player"],
+    )
+    def put(self, request: Request) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        now = timezone.now()
+        user_id = _user_id(request)
+        player_timezone_set(user_id=user_id, timezone=body.validated_data["timezone"], now=now)
+        state = player_timezone_state(user_id=user_id, now=now)
+        return Response(TimezoneOutputSerializer(state).data)

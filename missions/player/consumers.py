@@ -129,3 +129,8 @@ class MissionConsumer(AsyncJsonWebsocketConsumer):
 
     async def live_message(self, event: dict[str, Any]) -> None:
         await self.send_json(event["message"])
+
+    async def live_messages(self, event: dict[str, Any]) -> None:
+        """A batch's messages for this user, in order, one frame each."""
+        for message in event["messages"]:
+            await self.send_json(message)

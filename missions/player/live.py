@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import transaction
@@ -91,6 +93,35 @@ def online_user_ids(user_ids: Iterable[int]) -> set[int]:
     return {u for u in wanted if (found.get(_presence_key(u)) or 0) > 0}
 
 
+# One event loop per process for the sends of sync code that runs outside an ASGI server's
+# threads (a Celery worker, a forum process calling track(), a management command).
+# async_to_sync would start a new loop per call there, and the Redis channel layer keeps its
+# connections per loop: every batch opened fresh connections to Redis. This loop keeps them.
+_sender_lock = threading.Lock()
+_sender: tuple[int, asyncio.AbstractEventLoop] | None = None
+
+
+def _sender_loop() -> asyncio.AbstractEventLoop:
+    global _sender
+    with _sender_lock:
+        if _sender is None or _sender[0] != os.getpid() or _sender[1].is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="live-sender", daemon=True).start()
+            _sender = (os.getpid(), loop)
+        return _sender[1]
+
+
+def _run(layer: Any, make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run the sends and wait for them. In a sync thread of an ASGI server, on the server's
+    loop (async_to_sync finds it); elsewhere on this process's sender loop, for the Redis
+    layer (the in-memory layer's queues belong to the loop of its consumers)."""
+    in_server = getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) == os.getpid()
+    if in_server or not hasattr(layer, "hosts"):
+        async_to_sync(make)()
+    else:
+        asyncio.run_coroutine_threadsafe(make(), _sender_loop()).result()
+
+
 def _send_now(user_id: int, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None or not online_user_ids([user_id]):
@@ -105,7 +136,7 @@ def _send_now(user_id: int, message: dict[str, Any]) -> None:
         )
 
     try:
-        async_to_sync(send)()
+        _run(layer, send)
     except LayerUnavailable:
         pass  # logged once by the breaker; the hub resyncs from the API when it reconnects
     except Exception:  # a dead channel layer must never undo the committed work
@@ -136,22 +167,22 @@ def _send_many_now(messages: Sequence[tuple[int, dict[str, Any]]]) -> None:
         slots = asyncio.Semaphore(LIVE_CONCURRENCY)
 
         async def to_user(user_id: int, queue: list[dict[str, Any]]) -> None:
+            # One layer message per user and batch (each group_send is four Redis round
+            # trips); the socket sends its messages one by one, in order: a user sees
+            # progress before completion.
             async with slots:
-                for message in queue:  # in order: a user sees progress before completion
-                    try:
-                        await layer_call(
-                            layer,
-                            lambda message=message: layer.group_send(  # type: ignore[misc]
-                                user_group(user_id), {"type": "live.message", "message": message}
-                            ),
-                        )
-                    except LayerUnavailable:
-                        return  # the rest of this user's queue would arrive out of order
+                with contextlib.suppress(LayerUnavailable):
+                    await layer_call(
+                        layer,
+                        lambda: layer.group_send(
+                            user_group(user_id), {"type": "live.messages", "messages": queue}
+                        ),
+                    )
 
         await asyncio.gather(*(to_user(user_id, queue) for user_id, queue in by_user.items()))
 
     try:
-        async_to_sync(send_all)()
+        _run(layer, send_all)
     except LayerUnavailable:
         pass  # logged once by the breaker; the hub resyncs from the API when it reconnects
     except Exception:  # a dead channel layer must never undo the committed work

@@ -8,9 +8,10 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import ActiveMission
-from ..periods import next_reset
+from ..models import DRAWN_PERIOD_TYPES, ActiveMission
+from ..periods import Schedule, next_reset
 from ..selectors import mission_percentage, mission_requirements
+from ..services.timezones import schedule_for
 
 
 @extend_schema_field(
@@ -57,7 +58,23 @@ class MissionSerializer(serializers.Serializer):
     )
 
 
-def mission_fields(mission: ActiveMission, *, now: datetime) -> dict[str, Any]:
+def mission_next_reset(
+    mission: ActiveMission, now: datetime, schedule: Schedule | None = None
+) -> datetime | None:
+    """When the player's period of this mission's type rolls over next: a current mission's
+    stored end (its period is the player's own, local), else computed from the player's
+    schedule (loaded when not given). None for special and perpetual."""
+    if mission.period_type not in DRAWN_PERIOD_TYPES:
+        return None
+    end = mission.period_end
+    if end is not None and mission.period_start <= now < end:
+        return end
+    return next_reset(mission.period_type, now, schedule=schedule or schedule_for(mission.user_id))
+
+
+def mission_fields(
+    mission: ActiveMission, *, now: datetime, schedule: Schedule | None = None
+) -> dict[str, Any]:
     """Needs `template` and `progress` loaded (player_missions does both)."""
     template = mission.template
     return {
@@ -76,7 +93,7 @@ def mission_fields(mission: ActiveMission, *, now: datetime) -> dict[str, Any]:
         "status": mission.state,
         "completed_at": mission.completed_at,
         "claimed_at": mission.claimed_at,
-        "next_reset": next_reset(mission.period_type, now),
+        "next_reset": mission_next_reset(mission, now, schedule),
     }
 
 

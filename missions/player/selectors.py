@@ -20,8 +20,9 @@ from ..models import (
     MissionTemplate,
     PeriodType,
 )
-from ..periods import next_reset
+from ..periods import Schedule, next_reset
 from ..selectors import format_number, leaderboard
+from ..services.timezones import schedule_for
 
 
 def missions_by_ids(mission_ids: Sequence[int]) -> QuerySet[ActiveMission]:
@@ -34,19 +35,25 @@ def missions_by_ids(mission_ids: Sequence[int]) -> QuerySet[ActiveMission]:
     )
 
 
-def player_header(*, user_id: int, now: datetime) -> dict[str, Any]:
+def player_header(
+    *, user_id: int, now: datetime, schedule: Schedule | None = None
+) -> dict[str, Any]:
     """The hub header's figures: level and progress inside it, XP, DGT, streaks and the next
-    daily reset; the same numbers as GET /api/v1/me and /api/v1/streaks."""
+    daily reset (the player's local midnight); the same numbers as GET /api/v1/me and
+    /api/v1/streaks."""
+    schedule = schedule or schedule_for(user_id)
     balances = player_balances(user_id=user_id)
     return {
         "wallet": balances,
         "level": balances["level_progress"],
-        "streaks": player_streaks(user_id=user_id, now=now),
-        "next_daily_reset": next_reset(PeriodType.DAILY, now),
+        "streaks": player_streaks(user_id=user_id, now=now, schedule=schedule),
+        "next_daily_reset": next_reset(PeriodType.DAILY, now, schedule=schedule),
     }
 
 
-def coming_up(*, missions: Sequence[ActiveMission], now: datetime) -> list[dict[str, Any]]:
+def coming_up(
+    *, missions: Sequence[ActiveMission], now: datetime, schedule: Schedule | None = None
+) -> list[dict[str, Any]]:
     """What the player gets next: for each drawn period type that has active templates but of
     which they hold no current mission (the assignment policy held the set back, or they were
     not eligible), when its next set arrives. One query."""
@@ -62,7 +69,9 @@ def coming_up(*, missions: Sequence[ActiveMission], now: datetime) -> list[dict[
             continue
         if not settings.MISSIONS_PER_PERIOD.get(period_type):
             continue
-        out.append({"period_type": period_type, "at": next_reset(period_type, now)})
+        out.append(
+            {"period_type": period_type, "at": next_reset(period_type, now, schedule=schedule)}
+        )
     return out
 
 

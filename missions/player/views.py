@@ -8,13 +8,14 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import caches
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django_redis.exceptions import ConnectionInterrupted
@@ -25,9 +26,11 @@ from streaks.selectors import player_streaks
 
 from ..cache import player_current_missions
 from ..models import ActiveMission, MissionTemplate, MissionType
+from ..periods import Schedule, timezone_names
 from ..selectors import leaderboard, mission_counts, player_missions
 from ..services import missions_assign_for_user
 from ..services.lifecycle import beat_last_run
+from ..services.timezones import player_timezone_set, player_timezone_state, schedule_for
 from .presentation import (
     DONE_STATES,
     PERIOD_LABELS,
@@ -43,11 +46,13 @@ from .selectors import coming_up, competitive_standing, past_results, player_hea
 HUB_FILTERS = [("all", "All"), *PERIOD_LABELS.items()]
 
 
-def _cards(missions: list[ActiveMission], now: datetime) -> list[dict[str, Any]]:
+def _cards(
+    missions: list[ActiveMission], now: datetime, schedule: Schedule | None = None
+) -> list[dict[str, Any]]:
     cards = []
     for mission in missions:
         card = card_context(
-            mission_fields(mission, now=now),
+            mission_fields(mission, now=now, schedule=schedule),
             icon=(mission.template.metadata or {}).get("icon"),
             now=now,
         )
@@ -58,8 +63,10 @@ def _cards(missions: list[ActiveMission], now: datetime) -> list[dict[str, Any]]
     return cards
 
 
-def _header_context(user_id: int, now: datetime) -> dict[str, Any]:
-    header = player_header(user_id=user_id, now=now)
+def _header_context(
+    user_id: int, now: datetime, schedule: Schedule | None = None
+) -> dict[str, Any]:
+    header = player_header(user_id=user_id, now=now, schedule=schedule)
     header["reset_in"] = countdown(header["next_daily_reset"], now)
     return header
 
@@ -80,7 +87,8 @@ def hub(request: HttpRequest) -> HttpResponse:
     active_filter = request.GET.get("period", "all")
     if active_filter not in {key for key, _, _ in filters}:
         active_filter = "all"
-    cards = _cards(missions, now)
+    schedule = schedule_for(user_id)  # the player's local periods, for every countdown
+    cards = _cards(missions, now, schedule)
     # Stable sort: within a state the selector's order (shortest period first) stays.
     open_cards = sorted(
         (c for c in cards if c["status"] not in DONE_STATES), key=lambda c: STATE_ORDER[c["status"]]
@@ -93,10 +101,10 @@ def hub(request: HttpRequest) -> HttpResponse:
             "cards": open_cards,
             "done_cards": done_cards,
             "claimable": sum(1 for c in open_cards if c["status"] == "completed"),
-            "header": _header_context(user_id, now),
+            "header": _header_context(user_id, now, schedule),
             "coming_up": [
                 {**entry, "label": PERIOD_LABELS[entry["period_type"]]}
-                for entry in coming_up(missions=missions, now=now)
+                for entry in coming_up(missions=missions, now=now, schedule=schedule)
             ],
             "counts": counts,
             "filters": filters,
@@ -154,10 +162,35 @@ def history(request: HttpRequest) -> HttpResponse:
     )
 
 
+class TimezoneForm(forms.Form):
+    timezone = forms.ChoiceField(
+        label="Timezone",
+        help_text="Your days start at its local midnight, from the end of the current day on.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["timezone"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(name, name) for name in sorted(timezone_names())]
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
+    """The player's profile; POST sets their timezone (a bad name re-renders with a 400)."""
     user_id: int = request.user.pk  # type: ignore[assignment]
     now = timezone.now()
+    status = 200
+    if request.method == "POST":
+        form = TimezoneForm(request.POST)
+        if form.is_valid():
+            player_timezone_set(user_id=user_id, timezone=form.cleaned_data["timezone"], now=now)
+            return redirect("profile")
+        status = 400
+    else:
+        form = TimezoneForm(
+            initial={"timezone": player_timezone_state(user_id=user_id, now=now)["timezone"]}
+        )
     wallet = player_wallet(user_id=user_id)
     return render(
         request,
@@ -166,7 +199,10 @@ def profile(request: HttpRequest) -> HttpResponse:
             "header": {"level": wallet["level_progress"]},
             "wallet": wallet,
             "streaks": player_streaks(user_id=user_id, now=now),
+            "tz": player_timezone_state(user_id=user_id, now=now),
+            "tz_form": form,
         },
+        status=status,
     )
 
 

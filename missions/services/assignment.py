@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,18 +22,20 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
 
-from ..cache import player_cache_bump
+from ..cache import player_cache_bump, player_cache_bump_all
 from ..models import (
     DRAWN_PERIOD_TYPES,
     ActiveMission,
     MissionProgress,
     MissionTemplate,
+    MissionType,
     PeriodType,
     PlayerProfile,
 )
-from ..periods import Period, period_for
+from ..periods import DEFAULT_ZONE, UTC_SCHEDULE, Period, Schedule, period_for
 from ..signals import missions_assigned
 from .templates import templates_version
+from .timezones import schedule_for
 
 # What prerequisites read from the apps above the engine (badges: rewards; the daily streak:
 # streaks). Each app registers its source in its AppConfig.ready, so the engine imports neither.
@@ -68,6 +71,9 @@ class PlayerContext:
     cooling_down: set[int] = field(default_factory=set)
     # template ids withheld from this player by an app above the engine (A/B variants)
     excluded: set[int] = field(default_factory=set)
+    # their timezone schedule and their current local periods (drawn types and perpetual)
+    schedule: Schedule = UTC_SCHEDULE
+    periods: dict[str, Period] = field(default_factory=dict)
 
 
 def is_eligible(template: MissionTemplate, player: PlayerContext) -> bool:
@@ -125,14 +131,33 @@ def _active_templates(now: datetime) -> list[MissionTemplate]:
     )
 
 
+def _utc_periods(now: datetime) -> dict[str, Period]:
+    return {str(pt): period_for(pt, now) for pt in (*DRAWN_PERIOD_TYPES, PeriodType.PERPETUAL)}
+
+
 def _player_contexts(
-    user_ids: Sequence[int], templates: Sequence[MissionTemplate], periods: dict[str, Period]
+    user_ids: Sequence[int], templates: Sequence[MissionTemplate], now: datetime
 ) -> dict[int, PlayerContext]:
     contexts = {user_id: PlayerContext() for user_id in user_ids}
-    for user_id, level in PlayerProfile.objects.filter(user_id__in=user_ids).values_list(
-        "user_id", "level"
-    ):
-        contexts[user_id].level = level
+    utc = _utc_periods(now)
+    local: dict[tuple[str, str], dict[str, Period]] = {}  # players sharing a zone share periods
+    for user_id, level, zone, history in PlayerProfile.objects.filter(
+        user_id__in=user_ids
+    ).values_list("user_id", "level", "timezone", "timezone_history"):
+        context = contexts[user_id]
+        context.level = level
+        if zone != DEFAULT_ZONE or history:
+            context.schedule = Schedule.of(zone, history)
+            memo = (zone, json.dumps(history, sort_keys=True))
+            if memo not in local:
+                local[memo] = {
+                    str(pt): context.schedule.period(pt, now) for pt in DRAWN_PERIOD_TYPES
+                }
+                local[memo][PeriodType.PERPETUAL] = utc[PeriodType.PERPETUAL]
+            context.periods = local[memo]
+    for context in contexts.values():
+        if not context.periods:
+            context.periods = utc
     needs_completed = any((t.prerequisites or {}).get("missions_completed") for t in templates)
     needs_badges = any((t.prerequisites or {}).get("badges") for t in templates)
     needs_streak = any((t.prerequisites or {}).get("min_streak") for t in templates)
@@ -150,17 +175,22 @@ def _player_contexts(
     if needs_streak:
         for user_id, current in _prerequisite_source("daily_streak")(user_ids):
             contexts[user_id].daily_streak = current
-    cooling = [t for t in templates if t.cooldown_hours and t.period_type in periods]
+    cooling = [t for t in templates if t.cooldown_hours and t.period_type in utc]
     if cooling:
-        # An earlier assignment blocks the template until its period ended `cooldown_hours` ago.
+        # An earlier assignment blocks the template until its period ended `cooldown_hours` ago
+        # (each player's own current period: one condition per template and distinct start).
         condition = Q()
         for template in cooling:
-            start = periods[template.period_type].start
-            condition |= Q(
-                template_id=template.id,
-                period_start__lt=start,
-                period_end__gt=start - timedelta(hours=template.cooldown_hours or 0),
-            )
+            by_start: dict[datetime, list[int]] = defaultdict(list)
+            for user_id, context in contexts.items():
+                by_start[_period_of(template, context, now).start].append(user_id)
+            for start, group in by_start.items():
+                condition |= Q(
+                    template_id=template.id,
+                    user_id__in=group,
+                    period_start__lt=start,
+                    period_end__gt=start - timedelta(hours=template.cooldown_hours or 0),
+                )
         cooling_rows = ActiveMission.objects.filter(condition, user_id__in=user_ids).values_list(
             "user_id", "template_id"
         )
@@ -175,36 +205,57 @@ def _player_contexts(
     return contexts
 
 
-def _period_of(template: MissionTemplate, periods: dict[str, Period], now: datetime) -> Period:
+def _period_of(template: MissionTemplate, player: PlayerContext, now: datetime) -> Period:
+    """The period `template` runs in for this player: their local day, week or month; the
+    UTC one for a competitive template (everyone on a leaderboard shares one period); the
+    window of a special template; the perpetual period."""
     if template.period_type == PeriodType.SPECIAL:
         return period_for(PeriodType.SPECIAL, now, template)
-    return periods[template.period_type]
+    if template.type == MissionType.COMPETITIVE and template.period_type in DRAWN_PERIOD_TYPES:
+        return period_for(template.period_type, now)
+    return player.periods[template.period_type]
 
 
 def missions_assign(
-    *, user_ids: Sequence[int], now: datetime, templates: Sequence[MissionTemplate] | None = None
+    *,
+    user_ids: Sequence[int],
+    now: datetime,
+    templates: Sequence[MissionTemplate] | None = None,
+    bulk: bool = False,
 ) -> list[ActiveMission]:
     """Assign the current periods' missions to these users. Returns the new missions.
 
-    A fixed number of queries per call, whatever len(user_ids).
+    A fixed number of queries per call, whatever len(user_ids). `bulk` (a rollover over
+    every player) bumps one cache version for all players instead of one per player.
     """
     if not user_ids:
         return []
     if templates is None:
         templates = _active_templates(now)
-    periods: dict[str, Period] = {
-        str(pt): period_for(pt, now) for pt in (*DRAWN_PERIOD_TYPES, PeriodType.PERPETUAL)
-    }
     PlayerProfile.objects.bulk_create(
         [PlayerProfile(user_id=user_id) for user_id in user_ids], ignore_conflicts=True
     )
-    contexts = _player_contexts(user_ids, templates, periods)
-
+    contexts = _player_contexts(user_ids, templates, now)
     existing_templates: dict[int, set[int]] = defaultdict(set)
     existing_drawn: dict[int, set[str]] = defaultdict(set)
+
+    # The missions the players already have for their current periods: one query, one
+    # condition per distinct (period type, start) — one per UTC offset group — plus the UTC
+    # periods of competitive templates and the special windows.
+    groups: dict[tuple[str, datetime], list[int]] = defaultdict(list)
+    for user_id, context in contexts.items():
+        for period in context.periods.values():
+            groups[(period.period_type, period.start)].append(user_id)
     current = Q()
-    for period in periods.values():
-        current |= Q(period_type=period.period_type, period_start=period.start)
+    for (period_type, start), group in groups.items():
+        current |= Q(period_type=period_type, period_start=start, user_id__in=group)
+    utc = _utc_periods(now)
+    for period_type in DRAWN_PERIOD_TYPES:
+        current |= Q(
+            period_type=period_type,
+            period_start=utc[period_type].start,
+            template__type=MissionType.COMPETITIVE,
+        )
     current |= Q(
         period_type=PeriodType.SPECIAL,
         template_id__in=[t.id for t in templates if t.period_type == PeriodType.SPECIAL],
@@ -223,51 +274,83 @@ def missions_assign(
     for template in templates:
         by_period[template.period_type].append(template)
 
-    new: list[ActiveMission] = []
+    new: list[NewMission] = []
     for user_id in user_ids:
         player = contexts[user_id]
         chosen: list[MissionTemplate] = []
         for period_type in DRAWN_PERIOD_TYPES:
             if period_type in existing_drawn[user_id]:
                 continue  # already drawn for this period: re-running is a no-op
-            period = periods[period_type]
+            period = player.periods[period_type]
             eligible = [
                 t
                 for t in by_period[period_type]
-                if is_eligible(t, player) and enough_time_left(t, period, now)
+                if is_eligible(t, player) and enough_time_left(t, _period_of(t, player, now), now)
             ]
             count = settings.MISSIONS_PER_PERIOD.get(period_type, 0)
-            chosen += weighted_draw(eligible, count, draw_seed(user_id, periods[period_type]))
+            chosen += weighted_draw(eligible, count, draw_seed(user_id, period))
         for period_type in (PeriodType.SPECIAL, PeriodType.PERPETUAL):
             chosen += [
                 t
                 for t in by_period[period_type]
                 if t.id not in existing_templates[user_id]
                 and is_eligible(t, player)
-                and enough_time_left(t, _period_of(t, periods, now), now)
+                and enough_time_left(t, _period_of(t, player, now), now)
             ]
         for template in chosen:
-            period = _period_of(template, periods, now)
-            new.append(
-                ActiveMission(
-                    template=template,
-                    user_id=user_id,
-                    period_type=template.period_type,
-                    period_start=period.start,
-                    period_end=period.end,
-                    assigned_at=now,
-                )
-            )
+            period = _period_of(template, player, now)
+            new.append(NewMission(user_id, template, period.start, period.end))
     if not new:
         return []
     with transaction.atomic():
-        use_sql = connection.vendor == "postgresql"
-        created = _insert_sql(new, now) if use_sql else _insert_orm(new)
+        created = missions_insert(rows=new, now=now)
         transaction.on_commit(
             lambda: missions_assigned.send(sender=ActiveMission, missions=created)
         )
-        player_cache_bump(user_ids={m.user_id for m in created})
+        if bulk:
+            player_cache_bump_all()  # one version key instead of one per player
+        else:
+            player_cache_bump(user_ids={m.user_id for m in created})
     return created
+
+
+class NewMission(NamedTuple):
+    """A mission to insert: the assignment's draw decided it, the insert step writes it."""
+
+    user_id: int
+    template: MissionTemplate
+    period_start: datetime
+    period_end: datetime | None
+
+
+def missions_insert(*, rows: Sequence[NewMission], now: datetime) -> list[ActiveMission]:
+    """Insert these missions (state active, assigned at `now`) with a progress row per
+    requirement; a mission the player already has for that period is left as it is.
+    Returns the missions this call created.
+
+    Postgres: one statement for everything. SQLite (`make run` without DATABASE_URL):
+    two bulk inserts through the ORM. Model objects are built only for what was created."""
+    if not rows:
+        return []
+    if connection.vendor == "postgresql":
+        return _insert_sql(rows, now)
+    return _insert_orm(rows, now)
+
+
+def _built(row: NewMission, pk: int | None, now: datetime) -> ActiveMission:
+    mission = ActiveMission(
+        pk=pk,
+        template=row.template,
+        user_id=row.user_id,
+        period_type=row.template.period_type,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        assigned_at=now,
+    )
+    if pk is not None:
+        mission._state.adding = False
+        mission._state.db = "default"
+    return mission
 
 
 # One statement inserts the missions and their progress rows from arrays; a concurrent lazy
@@ -294,38 +377,37 @@ SELECT id, user_id, template_id FROM ins
 """
 
 
-def _insert_sql(new: list[ActiveMission], now: datetime) -> list[ActiveMission]:
+def _insert_sql(rows: Sequence[NewMission], now: datetime) -> list[ActiveMission]:
     sql = _INSERT_SQL.format(
         mission=ActiveMission._meta.db_table,
         progress=MissionProgress._meta.db_table,
         template=MissionTemplate._meta.db_table,
     )
     params: list[Any] = [
-        [m.user_id for m in new],
-        [m.template_id for m in new],
-        [m.period_type for m in new],
-        [m.period_start for m in new],
-        [m.period_end for m in new],
+        [r.user_id for r in rows],
+        [r.template.id for r in rows],
+        [r.template.period_type for r in rows],
+        [r.period_start for r in rows],
+        [r.period_end for r in rows],
         now,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         inserted = {(user_id, template_id): pk for pk, user_id, template_id in cursor.fetchall()}
     created = []
-    for mission in new:
-        pk = inserted.get((mission.user_id, mission.template_id))
+    for row in rows:
+        pk = inserted.get((row.user_id, row.template.id))
         if pk is not None:
-            mission.pk = pk
-            mission._state.adding = False
-            mission._state.db = "default"
-            created.append(mission)
+            created.append(_built(row, pk, now))
     return created
 
 
-def _insert_orm(new: list[ActiveMission]) -> list[ActiveMission]:
-    """The same inserts through the ORM, for SQLite (`make run` without DATABASE_URL)."""
+def _insert_orm(rows: Sequence[NewMission], now: datetime) -> list[ActiveMission]:
+    """The same inserts through the ORM, for SQLite."""
+    # update_conflicts (a no-op update) rather than ignore_conflicts: SQLite then returns
+    # the ids of existing rows too, and the progress insert below skips theirs.
     created = ActiveMission.objects.bulk_create(
-        new,
+        [_built(row, None, now) for row in rows],
         update_conflicts=True,
         unique_fields=["user", "template", "period_start"],
         update_fields=["period_type"],
@@ -347,24 +429,42 @@ def _insert_orm(new: list[ActiveMission]) -> list[ActiveMission]:
     return created
 
 
-def _assigned_cache_key(user_id: int, now: datetime, version: int | None = None) -> str:
+def _assigned_cache_key(user_id: int, version: int | None = None) -> str:
     if version is None:
         version = templates_version()
-    return f"missions:assigned:{user_id}:{now:%Y%m%d}:{version}"
+    return f"missions:assigned:{user_id}:{version}"
+
+
+def assigned_window(schedule: Schedule, instant: datetime) -> tuple[float, float]:
+    """What the lazy-assignment cache remembers: the player's periods were assigned for
+    `instant`, good from their day's start until the first of their drawn periods ends (as
+    POSIX timestamps: the player's own midnight, not a UTC date, turns it stale)."""
+    start = schedule.period(PeriodType.DAILY, instant).start
+    ends = [schedule.period(pt, instant).end for pt in DRAWN_PERIOD_TYPES]
+    return start.timestamp(), min(end for end in ends if end is not None).timestamp()
+
+
+def assigned_covers(window: object, instant: datetime) -> bool:
+    """Whether a remembered window (see assigned_window) covers `instant`."""
+    if not isinstance(window, list | tuple) or len(window) != 2:
+        return False
+    return float(window[0]) <= instant.timestamp() < float(window[1])
 
 
 def missions_assign_for_user(*, user_id: int, now: datetime) -> list[ActiveMission]:
-    """Lazy assignment on first access: a late scheduler never shows an empty hub."""
+    """Lazy assignment on first access: a late scheduler never shows an empty hub. Remembered
+    in the cache until the player's next local midnight (one read when remembered)."""
     try:
-        key = _assigned_cache_key(user_id, now)
-        if cache.get(key):
+        key = _assigned_cache_key(user_id)
+        if assigned_covers(cache.get(key), now):
             return []
     except Exception:  # Redis down: the cache is a shortcut; assignment itself is idempotent
         key = ""
     created = missions_assign(user_ids=[user_id], now=now)
     if key:
+        window = assigned_window(schedule_for(user_id), now)
         with contextlib.suppress(Exception):
-            cache.set(key, True, timeout=3600)
+            cache.set(key, window, timeout=3600)
     return created
 
 
@@ -389,7 +489,7 @@ def missions_assign_all(
 
     def flush() -> None:
         nonlocal total
-        created = missions_assign(user_ids=chunk, now=now, templates=templates)
+        created = missions_assign(user_ids=chunk, now=now, templates=templates, bulk=True)
         total += len(created)
         if on_chunk:
             on_chunk(len(chunk), len(created))

@@ -1,5 +1,6 @@
 """The mission lifecycle the scheduler drives: close ended periods, fail timebound missions at
-their deadline, open special windows, roll over to the new period.
+their deadline, open special windows, roll over to the new period — each player at their own
+local midnight (`missions_rollover_local`).
 
 Every function is idempotent and safe to run twice, late, or on several workers at once:
 state moves are conditional UPDATEs (`... WHERE state = 'active'`), which Postgres re-checks
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -34,9 +36,11 @@ from ..models import (
     MissionTemplate,
     MissionType,
     PeriodType,
+    PlayerProfile,
 )
 from ..periods import period_for
 from .assignment import missions_assign, missions_assign_all
+from .timezones import rollover_due_at, schedules_for
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +181,75 @@ def missions_rollover_due(*, now: datetime) -> dict[str, Any]:
         str(period_type): missions_rollover(period_type=period_type, now=now)
         for period_type in (PeriodType.DAILY, PeriodType.WEEKLY, PeriodType.MONTHLY)
     }
+
+
+def missions_rollover_local(*, now: datetime, chunk_size: int = 2000) -> dict[str, Any]:
+    """The scheduled rollover (every 15 minutes, config/schedule.py): every active player
+    whose drawn periods ended — their local midnight passed — gets the new periods' missions.
+
+    Set-based per timezone group: the due players are read by one indexed query on
+    `PlayerProfile.rollover_at` (null: never rolled over), ordered by zone, assigned chunk by
+    chunk (a fixed number of queries per chunk), and each chunk's next `rollover_at` is
+    written with one UPDATE per distinct instant (one per UTC offset in the chunk). Players
+    sharing an offset share their midnight, so each offset's batch runs at the first run
+    after it (at :00, :15, :30 and :45, every offset's midnight). Idempotent: assignment is;
+    a late run takes everyone due since; a concurrent run waits for nothing (the advisory
+    lock makes it skip) and a crash mid-way leaves the rest due for the next run."""
+    with job_lock("rollover:local") as got:
+        if not got:
+            return {"skipped": "running on another worker"}
+        due = (
+            get_user_model()
+            .objects.filter(is_active=True)
+            .filter(
+                Q(profile__isnull=True)
+                | Q(profile__rollover_at__isnull=True)
+                | Q(profile__rollover_at__lte=now)
+            )
+            .order_by("profile__timezone", "pk")
+            .values_list("pk", "profile__rollover_at")
+        )
+        rows = list(due)
+        if not rows:
+            return {"players": 0, "assigned": 0, "offsets": {}}
+        oldest = min((at for _, at in rows if at is not None), default=None)
+        metrics.beat_run_observed("rollover_daily", due_at=oldest, started_at=now)
+        closed = missions_close_ended(now=now)
+        assigned = 0
+        offsets: dict[str, int] = {}
+        with metrics.reset_timer(PeriodType.DAILY):
+            for first in range(0, len(rows), chunk_size):
+                chunk = [pk for pk, _ in rows[first : first + chunk_size]]
+                assigned += len(missions_assign(user_ids=chunk, now=now, bulk=True))
+                by_instant: dict[datetime, list[int]] = {}
+                memo: dict[str, tuple[datetime, str]] = {}  # players sharing a schedule
+                for user_id, schedule in schedules_for(chunk).items():
+                    if schedule.key not in memo:
+                        memo[schedule.key] = (
+                            rollover_due_at(schedule, now),
+                            _offset_label(schedule.zone_at(now), now),
+                        )
+                    instant, offset = memo[schedule.key]
+                    by_instant.setdefault(instant, []).append(user_id)
+                    offsets[offset] = offsets.get(offset, 0) + 1
+                for instant, user_ids in by_instant.items():
+                    PlayerProfile.objects.filter(user_id__in=user_ids).update(rollover_at=instant)
+        result = {
+            "players": len(rows),
+            "assigned": assigned,
+            "offsets": offsets,
+            **closed.as_dict(),
+        }
+        logger.info("local rollover at %s: %s", now.isoformat(), result)
+        return result
+
+
+def _offset_label(zone: str, now: datetime) -> str:
+    """'+09:00' for Asia/Tokyo: the batch a player's midnight belongs to."""
+    offset = now.astimezone(ZoneInfo(zone)).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def missions_open_special_windows(*, now: datetime, chunk_size: int = 2000) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
@@ -28,7 +29,7 @@ from django.db.models import Q
 
 from .. import metrics
 from ..cache import player_cache_bump
-from ..evaluators import EventRecord, MissionRun, ProgressState, evaluator_for
+from ..evaluators import EventRecord, MissionRun, ProgressState, Step, evaluator_for
 from ..evaluators.base import ACTIVE, COMPLETED, FAILED
 from ..evaluators.matching import value_key
 from ..evaluators.streak import period_key
@@ -36,6 +37,7 @@ from ..models import ActiveMission, MissionProgress, MissionTemplate, MissionTyp
 from ..periods import period_for
 from ..selectors import format_number
 from ..signals import live_messages, mission_completed, missions_completed_in_transaction
+from .timezones import schedules_for
 
 logger = logging.getLogger(__name__)
 
@@ -100,19 +102,25 @@ def run_from(
 
 def fold(runs: dict[int, MissionRun], events: Sequence[EventRecord]) -> FoldResult:
     """Apply events in log order (`seq`) to the runs. Pure: no database access."""
-    index: dict[tuple[int, str], list[MissionRun]] = defaultdict(list)
-    for run in runs.values():
+    # (player, action) -> the runs listening to it, with their evaluator's `apply` and type
+    index: dict[tuple[int, str], list[tuple[MissionRun, Callable[..., Step], str]]] = {}
+    for run in sorted(runs.values(), key=lambda r: r.mission_id):
+        entry = (run, evaluator_for(run.mission_type).apply, str(run.mission_type))
         for action in {p.action for p in run.progress.values()}:
-            index[(run.user_id, action)].append(run)
-    for bucket in index.values():
-        bucket.sort(key=lambda r: r.mission_id)
+            index.setdefault((run.user_id, action), []).append(entry)
     result = FoldResult(runs=runs)
+    updates = result.updates
     grace = late_grace()
-    for event in sorted(events, key=lambda e: e.seq):
-        for run in index.get((event.user_id, event.action), ()):
-            step = evaluator_for(run.mission_type).apply(run, event, late_grace=grace)
+    for event in sorted(events, key=attrgetter("seq")):
+        bucket = index.get((event.user_id, event.action))
+        if bucket is None:
+            continue
+        for run, apply, mission_type in bucket:
+            if run.state != ACTIVE:  # apply() would do nothing: a finished run never moves
+                continue
+            step = apply(run, event, late_grace=grace)
             if step.changed:
-                result.updates[(event.action, str(run.mission_type))] += 1
+                updates[(event.action, mission_type)] += 1
             if step.completed:
                 result.completed.append(run.mission_id)
             if step.failed:
@@ -392,8 +400,18 @@ def _load_values(runs: dict[int, MissionRun], events: Sequence[EventRecord]) -> 
     field; for `streak`, the days within (current + 1) periods of this batch's days (a run
     through a new day extends at most `current` periods each way over stored days)."""
     by_pair: dict[tuple[int, str], list[EventRecord]] = defaultdict(list)
+    by_user: dict[int, int] = defaultdict(int)
     for event in events:
         by_pair[(event.user_id, event.action)].append(event)
+        by_user[event.user_id] += 1
+    # A streak requirement counts the player's local days: their schedules, one query, only
+    # when a batch touches one.
+    streak_users = [
+        run.user_id
+        for run in runs.values()
+        if run.mission_type == MissionType.STREAK and by_user.get(run.user_id)
+    ]
+    schedules = schedules_for(streak_users) if streak_users else {}
     unique_ids: list[int] = []
     unique_values: list[str] = []
     streak_ids: list[int] = []
@@ -417,7 +435,10 @@ def _load_values(runs: dict[int, MissionRun], events: Sequence[EventRecord]) -> 
             else:
                 unit = str(requirement.get("unit") or "day")
                 step = timedelta(days=7 if unit == "week" else 1)
-                days = [date.fromisoformat(period_key(e, unit)) for e in touching]
+                progress.schedule = schedules[run.user_id]
+                days = [
+                    date.fromisoformat(period_key(e, unit, progress.schedule)) for e in touching
+                ]
                 reach = step * (int(progress.current) + 1)
                 streak_ids.append(progress.progress_id)
                 streak_lo.append((min(days) - reach).isoformat())

@@ -8,12 +8,17 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 
-from ..models import DRAWN_PERIOD_TYPES, ActiveMission, MissionTemplate, PeriodType, PlayerProfile
-from ..periods import Period, period_for
+from ..models import ActiveMission, MissionTemplate, PeriodType, PlayerProfile
 from ..signals import missions_assigned
-from .assignment import _insert_orm, _insert_sql, _period_of, _player_contexts, is_eligible
+from .assignment import (
+    NewMission,
+    _period_of,
+    _player_contexts,
+    is_eligible,
+    missions_insert,
+)
 
 
 def template_assign_now(
@@ -32,10 +37,6 @@ def template_assign_now(
         template.starts_at and template.ends_at and template.starts_at <= now < template.ends_at
     ):
         return 0
-    periods: dict[str, Period] = {
-        str(pt): period_for(pt, now) for pt in (*DRAWN_PERIOD_TYPES, PeriodType.PERPETUAL)
-    }
-    period = _period_of(template, periods, now)
     if user_ids is None:
         user_ids = (
             get_user_model()
@@ -51,23 +52,16 @@ def template_assign_now(
         PlayerProfile.objects.bulk_create(
             [PlayerProfile(user_id=u) for u in chunk], ignore_conflicts=True
         )
-        contexts = _player_contexts(chunk, [template], periods)
-        new = [
-            ActiveMission(
-                template=template,
-                user_id=user_id,
-                period_type=template.period_type,
-                period_start=period.start,
-                period_end=period.end,
-                assigned_at=now,
-            )
-            for user_id in chunk
-            if is_eligible(template, contexts[user_id])
-        ]
+        contexts = _player_contexts(chunk, [template], now)
+        new = []
+        for user_id in chunk:
+            if is_eligible(template, contexts[user_id]):
+                # Each player's own current period (their local day, week or month).
+                period = _period_of(template, contexts[user_id], now)
+                new.append(NewMission(user_id, template, period.start, period.end))
         if new:
             with transaction.atomic():
-                use_sql = connection.vendor == "postgresql"
-                created = _insert_sql(new, now) if use_sql else _insert_orm(new)
+                created = missions_insert(rows=new, now=now)
                 transaction.on_commit(
                     lambda: missions_assigned.send(sender=ActiveMission, missions=created)
                 )

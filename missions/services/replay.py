@@ -1,7 +1,10 @@
 """Replay: rebuild progress and completions from the event log and compare with the store.
 
-The same fold as live ingestion (progress.fold) runs from zero over the log in log order,
-so a difference means the stored state did not come from the log (invariant 1).
+The same fold as live ingestion (progress.fold) runs over the log in log order, so a
+difference means the stored state did not come from the log (invariant 1). It starts from
+zero, or — once old months have left the log (missions/services/event_log.py) — from each
+mission's snapshot as of the log's horizon, folding only the events still in the log.
+Missions that closed before the horizon are outside retention and skipped.
 """
 
 from __future__ import annotations
@@ -19,11 +22,20 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..cache import player_cache_bump
-from ..evaluators import EventRecord, MissionRun
-from ..models import ActiveMission, Event, MissionProgress, MissionType, ProgressValue
+from ..evaluators import MissionRun
+from ..models import (
+    ActiveMission,
+    Event,
+    MissionProgress,
+    MissionSnapshot,
+    MissionType,
+    ProgressValue,
+)
 from ..selectors import format_number
 from .ingest import _lock_users
 from .progress import fold, run_from
+from .snapshots import log_horizon, records, snapshot_apply
+from .timezones import schedules_attach
 
 VALUE_TYPES = (MissionType.UNIQUE, MissionType.STREAK)
 
@@ -59,6 +71,11 @@ class ReplayReport:
     events: int = 0
     differences: list[Difference] = field(default_factory=list)
     fixed: int = 0
+    # Once old months left the log: its horizon, the missions started from a snapshot, and
+    # those skipped because they closed before the horizon.
+    horizon: datetime | None = None
+    from_snapshot: int = 0
+    outside_retention: int = 0
     # What the checks of the apps above the engine found (streaks, the ledger).
     problems: list[str] = field(default_factory=list)
 
@@ -185,10 +202,17 @@ def replay_users(
 def _replay_users(
     *, user_ids: Sequence[int], since: datetime | None, fix: bool, now: datetime
 ) -> ReplayReport:
-    report = ReplayReport(users=len(user_ids))
+    report = ReplayReport(users=len(user_ids), horizon=log_horizon())
     missions_qs = ActiveMission.objects.select_related("template").filter(user_id__in=user_ids)
     if since is not None:
         missions_qs = missions_qs.filter(Q(period_end__isnull=True) | Q(period_end__gt=since))
+    events_qs = Event.objects.filter(user_id__in=user_ids)
+    if report.horizon is not None:
+        grace = timedelta(minutes=int(settings.MISSIONS_LATE_EVENT_GRACE_MINUTES))
+        retained = Q(period_end__isnull=True) | Q(period_end__gt=report.horizon - grace)
+        report.outside_retention = missions_qs.exclude(retained).count()
+        missions_qs = missions_qs.filter(retained)
+        events_qs = events_qs.filter(received_at__gte=report.horizon)
     missions = list(missions_qs.order_by("id"))
     if not missions:
         return report
@@ -198,21 +222,13 @@ def _replay_users(
     ):
         rows_by_mission[row.mission_id].append(row)
     runs = {m.pk: run_from(m, rows_by_mission[m.pk], fresh=True) for m in missions}
+    if report.horizon is not None:
+        for snapshot in MissionSnapshot.objects.filter(mission_id__in=list(runs)):
+            snapshot_apply(runs[snapshot.mission_id], snapshot)
+            report.from_snapshot += 1
+    schedules_attach(runs)  # streak requirements count the players' local days
     earliest = min(m.period_start for m in missions)
-    events = [
-        EventRecord(
-            seq=e.pk,
-            event_id=e.event_id,
-            user_id=e.user_id,
-            action=e.action,
-            occurred_at=e.occurred_at,
-            received_at=e.received_at,
-            data=e.data,
-        )
-        for e in Event.objects.filter(user_id__in=user_ids, occurred_at__gte=earliest).order_by(
-            "id"
-        )
-    ]
+    events = records(events_qs.filter(occurred_at__gte=earliest).order_by("id"))
     report.missions, report.events = len(missions), len(events)
     fold(runs, events)
     values: dict[int, set[str]] = defaultdict(set)
@@ -255,6 +271,9 @@ def replay_events(
         total.events += part.events
         total.differences += part.differences
         total.fixed += part.fixed
+        total.horizon = part.horizon
+        total.from_snapshot += part.from_snapshot
+        total.outside_retention += part.outside_retention
         total.problems += part.problems
         if on_chunk:
             on_chunk(len(chunk))

@@ -16,6 +16,7 @@ from analytics.models import DayTotals, TemplateDay
 from analytics.selectors import completion_by, daily_series, dashboard_kpis, template_ranking
 from analytics.services import analytics_refresh
 from missions.models import ActiveMission, Event
+from rewards.models import Claim
 from rewards.services import rewards_grant
 from tests.factories import TemplateFactory, UserFactory
 
@@ -72,13 +73,22 @@ def dataset(db: None) -> dict[str, Any]:
             )
     for mission in missions:
         if mission.claimed_at:
-            rewards_grant(
+            grant = rewards_grant(
                 user_id=mission.user_id,
                 rewards={"xp": 10 + mission.pk % 7, "dgt": "0.5"},
                 idempotency_key=f"mission:{mission.pk}",
                 reason="test payout",
                 mission_id=mission.pk,
             )
+            if mission.pk % 2:  # a claim dates its payout (the others: the ledger entry)
+                Claim.objects.create(
+                    mission=mission,
+                    user_id=mission.user_id,
+                    ledger_entry=grant.entry,
+                    source="claim",
+                    base_rewards={},
+                    created_at=mission.claimed_at,
+                )
     analytics_refresh(start=START - timedelta(days=DAYS), end=START + timedelta(days=DAYS - 1))
     return {"missions": missions, "users": users}
 
@@ -98,10 +108,11 @@ def _expected(missions: list[ActiveMission], start: date, end: date) -> dict[str
         for e in Event.objects.all()
         if start <= e.occurred_at.date() <= end
     }
+    claimed = {c.ledger_entry_id: c.created_at for c in Claim.objects.all()}
     paid = [
         e
         for e in LedgerEntry.objects.filter(mission__isnull=False)
-        if start <= e.created_at.date() <= end
+        if start <= claimed.get(e.pk, e.created_at).date() <= end
     ]
     seconds = sum((m.completed_at - m.assigned_at).total_seconds() for m in done)
     return {

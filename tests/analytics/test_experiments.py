@@ -124,6 +124,13 @@ def test_results_per_variant_and_ending_with_a_winner(
 
     page = admin_client.get(f"/admin/analytics/experiment/{experiment.pk}/change/")
     assert 'data-variant="variant_b"' in page.content.decode()
+    chart = page.context["experiment_chart"]  # what the page's chart draws (json_script)
+    assert chart["labels"] == [r.template_key for r in experiment_results(experiment.pk)]
+    b_index = chart["labels"].index("variant_b")
+    assert chart["rates"][b_index] == round(3 * 100 / b.assigned, 2)
+    low, high = wilson_interval(3, b.assigned)
+    assert chart["intervals"][b_index] == [round(low * 100, 2), round(high * 100, 2)]
+    assert 'id="experiment-data"' in page.content.decode()
     winner = Variant.objects.get(experiment=experiment, template__key="variant_b")
     response = admin_client.post(
         "/admin/analytics/experiment/",

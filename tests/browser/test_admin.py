@@ -133,7 +133,8 @@ def test_the_analytics_dashboard_draws_non_empty_charts_from_the_demo_history(
 ) -> None:
     admin_log_in(page)  # the admin index opens on the dashboard
     page.locator('[data-kpi="completion_rate"]').wait_for()
-    for chart in ("chart-daily", "chart-category", "chart-difficulty"):
+    charts = ("chart-daily", "chart-emission-xp", "chart-emission-dgt")
+    for chart in (*charts, "chart-category", "chart-difficulty"):
         page.wait_for_function(f"() => window.Chart && Chart.getChart('{chart}')")
         sums = page.evaluate(f"({CHART_SUM})('{chart}')")
         assert sums and sum(sums) > 0, (chart, sums)
@@ -143,4 +144,56 @@ def test_the_analytics_dashboard_draws_non_empty_charts_from_the_demo_history(
     page.goto("/admin/analytics/")
     page.wait_for_function("() => window.Chart && Chart.getChart('chart-daily')")
     assert page.locator("#best-templates tbody tr").count() >= 1
+    # the emission charts: XP paid per day and its projection both drawn from the history
+    for chart in ("chart-emission-xp", "chart-emission-dgt"):
+        page.wait_for_function(f"() => window.Chart && Chart.getChart('{chart}')")
+        paid, projected = page.evaluate(f"({CHART_SUM})('{chart}')")[:2]
+        assert paid > 0 and projected > 0, (chart, paid, projected)
     screenshot(page, "admin-analytics")
+
+
+VARIANT_CHART = """() => {
+  const c = Chart.getChart('chart-variants');
+  return c && {labels: c.data.labels, intervals: c.data.datasets[0].data,
+               rates: c.data.datasets[1].data};
+}"""
+
+
+def _experiment_on_the_demo_history() -> int:
+    """An experiment whose variants are the two demo templates completed most often in the
+    history, started before it: its results come from the recorded missions."""
+    from datetime import timedelta
+
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from analytics.models import Experiment, Variant
+
+    top = list(
+        ActiveMission.objects.values("template_id")
+        .annotate(done=Count("id", filter=Q(completed_at__isnull=False)))
+        .filter(done__gt=0)
+        .order_by("-done", "template_id")
+        .values_list("template_id", flat=True)[:2]
+    )
+    assert len(top) == 2, "the demo history completes at least two templates"
+    experiment = Experiment.objects.create(
+        key="demo-ab", name="Demo A/B", started_at=timezone.now() - timedelta(days=30)
+    )
+    for template_id in top:
+        Variant.objects.create(experiment=experiment, template_id=template_id, weight=1)
+    return experiment.pk
+
+
+def test_the_experiment_page_charts_each_variants_rate_and_interval(page: Any, demo: None) -> None:
+    experiment_id = off_the_loop(_experiment_on_the_demo_history)
+    admin_log_in(page)
+    page.goto(f"/admin/analytics/experiment/{experiment_id}/change/")
+    page.wait_for_function("() => window.Chart && Chart.getChart('chart-variants')")
+    chart = page.evaluate(f"({VARIANT_CHART})()")
+    assert len(chart["labels"]) == 2
+    assert sum(chart["rates"]) > 0
+    for rate, (low, high) in zip(chart["rates"], chart["intervals"], strict=True):
+        assert low <= rate <= high and high > 0
+    assert page.locator("table.experiment-results tr[data-variant]").count() == 2
+    screenshot(page, "admin-experiment")

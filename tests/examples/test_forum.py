@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.urls import reverse
@@ -20,6 +19,7 @@ from examples.forum.models import Forum, Topic
 from missions.models import ActiveMission, Event
 from missions.services import missions_assign
 from tests.factories import UserFactory
+from tests.layers import channel_layer_clear
 from tests.missions.engine import make_template, req
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -130,8 +130,7 @@ def test_the_forum_pages_render_for_a_player() -> None:
 
 @pytest.mark.asyncio
 async def test_a_comment_posted_in_the_forum_reaches_the_players_socket() -> None:
-    layer = get_channel_layer()
-    await layer.flush()
+    await channel_layer_clear()
 
     def setup() -> tuple[Any, Topic, str, int]:
         alice = player("alice")
@@ -159,7 +158,7 @@ async def test_a_comment_posted_in_the_forum_reaches_the_players_socket() -> Non
     assert message["missionId"] == mission_id
     assert message["current"] == 1
     await socket.disconnect()
-    await layer.flush()
+    await channel_layer_clear()
 
 
 def test_the_demo_seeds_forums_a_welcome_topic_and_player_addresses() -> None:

@@ -219,7 +219,7 @@ def test_the_orm_path_for_sqlite_writes_the_same_rows_as_the_sql_path(
 
     sql_user, orm_user = UserFactory(), UserFactory()
     via_sql = missions_assign(user_ids=[sql_user.pk], now=NOW)
-    monkeypatch.setattr(assignment, "_insert_sql", lambda new, now: assignment._insert_orm(new))
+    monkeypatch.setattr(assignment, "_insert_sql", assignment._insert_orm)
     via_orm = missions_assign(user_ids=[orm_user.pk], now=NOW)
 
     def shape(user_id: int) -> list[tuple]:
@@ -353,7 +353,7 @@ def test_lazy_assignment_is_remembered_per_player_for_an_hour_and_a_template_ver
     alice, bob = UserFactory(), UserFactory()
     assert len(missions_assign_for_user(user_id=alice.pk, now=NOW)) == 8
     assert len(missions_assign_for_user(user_id=bob.pk, now=NOW)) == 8  # not alice's mark
-    assert 3500 < cache.ttl(_assigned_cache_key(alice.pk, NOW)) <= 3600
+    assert 3500 < cache.ttl(_assigned_cache_key(alice.pk)) <= 3600
     new_template = {
         "key": "p_new",
         "name": "New perpetual",
@@ -374,21 +374,13 @@ def test_lazy_assignment_is_remembered_per_player_for_an_hour_and_a_template_ver
 def test_the_orm_path_is_idempotent_too(catalog: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     from missions.services import assignment
 
-    monkeypatch.setattr(assignment, "_insert_sql", lambda new, now: assignment._insert_orm(new))
+    monkeypatch.setattr(assignment, "_insert_sql", assignment._insert_orm)
     user = UserFactory()
     first = missions_assign(user_ids=[user.pk], now=NOW)
     rows = [
-        ActiveMission(
-            template=m.template,
-            user_id=m.user_id,
-            period_type=m.period_type,
-            period_start=m.period_start,
-            period_end=m.period_end,
-            assigned_at=NOW,
-        )
-        for m in first
+        assignment.NewMission(m.user_id, m.template, m.period_start, m.period_end) for m in first
     ]
-    assignment._insert_orm(rows)  # the same missions again: no error, no duplicates
+    assignment._insert_orm(rows, NOW)  # the same missions again: no error, no duplicates
     assert ActiveMission.objects.filter(user=user).count() == 8
     assert MissionProgress.objects.filter(user=user).count() == 9
 

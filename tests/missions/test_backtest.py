@@ -38,8 +38,12 @@ ACTIONS = st.one_of(
         st.fixed_dictionaries({"amount": st.sampled_from([0, 5, 40, 100, "2.5", "99.75"])}),
     ),
     st.tuples(
-        st.sampled_from(["thread:created", "reaction:added", "shoutbox:message"]), st.just({})
+        st.just("reaction:added"),
+        st.one_of(
+            st.just({}), st.fixed_dictionaries({"reaction": st.sampled_from(["like", "wow", "3"])})
+        ),
     ),
+    st.tuples(st.sampled_from(["thread:created", "shoutbox:message"]), st.just({})),
 )
 EVENT = st.tuples(
     st.integers(0, 2),  # which player
@@ -55,7 +59,17 @@ def templates(draw: Any) -> dict[str, Any]:
     small = st.integers(1, 4)
     kind = draw(
         st.sampled_from(
-            ["count", "sum", "threshold", "unique", "streak", "timebound", "combo", "competitive"]
+            [
+                "count",
+                "sum",
+                "reactions",
+                "threshold",
+                "unique",
+                "streak",
+                "timebound",
+                "combo",
+                "competitive",
+            ]
         )
     )
     period = draw(st.sampled_from(["daily", "weekly"]))
@@ -63,7 +77,7 @@ def templates(draw: Any) -> dict[str, Any]:
         "key": f"bt{next(_keys)}",
         "name": "Backtested",
         "category": "content",
-        "type": kind,
+        "type": "count" if kind == "reactions" else kind,
         "period_type": period,
         "rewards": {"xp": draw(st.integers(0, 50)), "dgt": draw(st.sampled_from(["0", "1.5"]))},
     }
@@ -73,7 +87,25 @@ def templates(draw: Any) -> dict[str, Any]:
     elif kind == "sum":
         data["type"] = "count"
         target = draw(st.sampled_from([5, "42.5", 120]))
-        data["requirements"] = {"t": req("tip:sent", target, field="amount")}
+        # the backtest narrows what it reads with these in SQL; the fold still decides
+        where = draw(st.sampled_from([None, {"amount": {"gte": 5}}, {"amount": {"lt": "50"}}]))
+        data["requirements"] = {
+            "t": req("tip:sent", target, field="amount", **({"where": where} if where else {}))
+        }
+    elif kind == "reactions":
+        where = draw(
+            st.sampled_from(
+                [
+                    {"reaction": {"eq": "like"}},
+                    {"reaction": {"in": ["wow", "like"]}},
+                    {"reaction": {"in": ["wow", "3"]}},
+                ]
+            )
+        )
+        data["requirements"] = {
+            "r": req("reaction:added", draw(small), where=where),
+            "p": req(target=1),
+        }
     elif kind == "threshold":
         data["requirements"] = {
             "t": req("tip:sent", draw(st.sampled_from([40, 100])), field="amount")
@@ -156,9 +188,12 @@ def test_the_backtest_equals_live_ingestion_on_the_same_events(
     counts = (ActiveMission.objects.count(), MissionProgress.objects.count(), Event.objects.count())
     with CaptureQueriesContext(connection) as queries:
         backtest = template_backtest(template=template, days=3, now=now)
-    reads = ("SELECT", "DECLARE")  # DECLARE … CURSOR FOR SELECT: the chunked read
+    # DECLARE … CURSOR FOR SELECT: the chunked read, in a transaction (a savepoint in a test)
+    reads = ("SELECT", "DECLARE", "SAVEPOINT", "RELEASE SAVEPOINT")
     writes = [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith(reads)]
     assert writes == []
+    if backtest.players and backtest.periods:  # else there is nothing to read
+        assert any(q["sql"].startswith("DECLARE") for q in queries)
     assert counts == (
         ActiveMission.objects.count(),
         MissionProgress.objects.count(),
@@ -299,3 +334,104 @@ def test_the_admin_runs_the_backtest_on_the_unsaved_draft(admin_client: Any) -> 
     data["requirements"] = '[{"key": "p", "action": "post:nope", "target": "2", "label": "x"}]'
     body = admin_client.post("/admin/missions/missiontemplate/builder/backtest/", data)
     assert "Fix the template" in body.content.decode()
+
+
+def _tips_and_reactions() -> list[int]:
+    """One player: tips of 5, "2.5", 40, "99.75" and a tip without an amount; reactions
+    like, wow, "3" and one without a reaction."""
+    user = UserFactory().pk
+    payloads = [
+        ("tip:sent", {"amount": 5}),
+        ("tip:sent", {"amount": "2.5"}),
+        ("tip:sent", {"amount": 40}),
+        ("tip:sent", {"amount": "99.75"}),
+        ("tip:sent", {}),
+        ("reaction:added", {"reaction": "like"}),
+        ("reaction:added", {"reaction": "wow"}),
+        ("reaction:added", {"reaction": "3"}),
+        ("reaction:added", {}),
+    ]
+    for index, (action, data) in enumerate(payloads):
+        when = at(0, 1, index)
+        result = events_ingest(
+            events=[
+                {
+                    "id": f"n-{index}",
+                    "user_id": user,
+                    "action": action,
+                    "occurred_at": when.isoformat(),
+                    "data": data,
+                }
+            ],
+            now=when,
+        )
+        assert not result.rejected, result.rejected
+    return [user]
+
+
+def _summed(where: dict[str, Any] | None, action: str = "tip:sent") -> tuple[int, Decimal]:
+    extra: dict[str, Any] = {"where": where} if where else {}
+    if action == "tip:sent":
+        extra["field"] = "amount"
+    template = validate_template(
+        {**TWO_POSTS, "key": f"n{next(_keys)}", "requirements": {"r": req(action, 500, **extra)}}
+    )
+    result = template_backtest(template=template, days=1, now=at(1))
+    (run,) = result.outcomes.values()
+    return result.events_read, run.progress["r"].current
+
+
+@pytest.mark.django_db
+def test_the_backtest_reads_only_what_a_where_can_match_and_the_fold_decides() -> None:
+    _tips_and_reactions()
+    # no where: every tip is read; only amounts that are numbers sum
+    assert _summed(None) == (5, Decimal("147.25"))
+    # numbers compared in SQL (5 and 40 are read, 5 is dropped by gte 10); text amounts are
+    # all read and the fold parses them
+    assert _summed({"amount": {"gte": 10}}) == (3, Decimal("139.75"))
+    assert _summed({"amount": {"lt": "50"}}) == (4, Decimal("47.5"))
+    # text equality in SQL; "3" is a number-like text, so `in` with it is left to the fold
+    assert _summed({"reaction": {"eq": "like"}}, "reaction:added") == (1, 1)
+    assert _summed({"reaction": {"in": ["wow", "like"]}}, "reaction:added") == (2, 2)
+    assert _summed({"reaction": {"in": ["wow", "3"]}}, "reaction:added") == (4, 2)
+    assert _summed({"reaction": {"ne": "like"}}, "reaction:added") == (4, 2)
+
+
+@pytest.mark.django_db
+def test_a_player_in_another_timezone_is_backtested_in_their_local_days() -> None:
+    from missions.services.timezones import player_timezone_set, schedule_for
+
+    user = UserFactory().pk
+    player_timezone_set(user_id=user, timezone="Asia/Tokyo", now=at(-3))  # UTC+9
+    template = validate_template({**TWO_POSTS, "key": f"tz{next(_keys)}"})
+    stored = MissionTemplate.objects.create(**template)
+    schedule = schedule_for(user)
+    for day in range(-1, 3):
+        period = schedule.period("daily", at(day, 12))
+        missions_assign(user_ids=[user], now=period.start, templates=[stored])
+    # one UTC day, but 23:00 and 01:00 in Tokyo: two local days, one post each
+    for index, when in enumerate((at(0, 14), at(0, 16))):
+        result = events_ingest(
+            events=[
+                {
+                    "id": f"tz-{index}",
+                    "user_id": user,
+                    "action": "post:created",
+                    "occurred_at": when.isoformat(),
+                    "data": {},
+                }
+            ],
+            now=when,
+        )
+        assert not result.rejected
+    live = _stored([user], stored)
+    backtest = template_backtest(template=template, days=2, now=at(2))
+    assert backtest.completed == 0  # a UTC fold would complete day 0
+    assert set(backtest.outcomes) == {
+        (user, schedule.period("daily", at(0, 14)).start),
+        (user, schedule.period("daily", at(0, 16)).start),
+    }
+    for key, run in backtest.outcomes.items():
+        state, completed_at, progress = live[key]
+        assert (run.state, run.completed_at) == (state, completed_at)
+        assert {k: p.current for k, p in run.progress.items()} == progress == {"p": 1}

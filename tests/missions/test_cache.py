@@ -21,7 +21,7 @@ from missions.cache import (
 )
 from missions.models import ActiveMission
 from missions.selectors import player_missions
-from missions.services import missions_assign_for_user, template_upsert
+from missions.services import missions_assign_all, missions_assign_for_user, template_upsert
 from missions.services.lifecycle import missions_close_ended
 from missions.services.service_keys import service_key_create
 from tests.conftest import DEAD_CACHE
@@ -136,6 +136,23 @@ def test_a_template_change_and_a_bulk_expiry_are_seen(player: Any, templates: No
     missions_close_ended(now=now + timedelta(days=2))  # expires everything dated
     states = {k: s for k, s, _ in _read(player.pk)}
     assert "d1" in states and states["d1"] == "expired"
+
+
+def test_a_rollover_that_assigns_a_new_template_is_seen_by_a_cached_reader(
+    player: Any, templates: None
+) -> None:
+    now = timezone.now()
+    missions_assign_for_user(user_id=player.pk, now=now)
+    assert "p2" not in {key for key, _, _ in _read(player.pk)}  # read once: now cached
+    TemplateFactory(
+        key="p2",
+        period_type="perpetual",
+        requirements={"posts": requirement("post:created", target=2)},
+    )
+    # The bulk path bumps one version for every player, not this player's own.
+    created = missions_assign_all(now=now)
+    assert created == 1
+    assert ("p2", "active", "0") in _read(player.pk)
 
 
 def test_it_reads_the_database_when_the_cache_is_down(player: Any, templates: None) -> None:

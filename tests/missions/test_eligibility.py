@@ -87,13 +87,12 @@ def test_prerequisites_are_read_from_the_database() -> None:
     gated = TemplateFactory(
         prerequisites={"missions_completed": ["welcome"], "badges": ["vip"], "min_streak": 8}
     )
-    periods = {pt: period_for(pt, NOW) for pt in ("daily", "weekly", "monthly", "perpetual")}
-    player = _player_contexts([user.pk], [gated], periods)[user.pk]
+    player = _player_contexts([user.pk], [gated], NOW)[user.pk]
     assert player.level == 9 and player.completed_keys == {"welcome"}
     assert player.badge_keys == {"vip"} and player.daily_streak == 8
     assert is_eligible(gated, player)
     outsider = UserFactory()
-    assert not is_eligible(gated, _player_contexts([outsider.pk], [gated], periods)[outsider.pk])
+    assert not is_eligible(gated, _player_contexts([outsider.pk], [gated], NOW)[outsider.pk])
 
 
 @pytest.mark.django_db
@@ -119,7 +118,6 @@ def test_cooldown_inside_and_outside(days_ago: int, cooldown_hours: int, blocked
         period_end=earlier.end,
         assigned_at=earlier.start,
     )
-    periods = {pt: period_for(pt, NOW) for pt in ("daily", "weekly", "monthly", "perpetual")}
-    player = _player_contexts([user.pk], [template], periods)[user.pk]
+    player = _player_contexts([user.pk], [template], NOW)[user.pk]
     assert (template.id in player.cooling_down) is blocked
     assert is_eligible(template, player) is (not blocked)

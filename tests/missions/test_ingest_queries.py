@@ -15,16 +15,20 @@ from tests.factories import UserFactory
 
 from .engine import at, make_template, req
 
-# User check, advisory lock, log insert, 3 loads (the touched missions with all their
-# progress rows in one raw join, their templates, the unique values / streak days the batch
-# can meet), 3 writes (progress as deltas, missions, new values), and the savepoint pair of
-# the batch's transaction (nested in the test's): 11. Issue 11 merged two loads into one join
-# that reads only the missions the batch's (player, action) pairs touch.
+# Advisory locks and user check (one statement), log insert (the dedupe keys and the events
+# in one statement), 4 loads (the touched missions with all their progress rows in one raw
+# join, their templates, the unique values / streak days the batch can meet, and — because
+# the batch touches a streak requirement, which counts the player's local days — the
+# players' timezones), 3 writes (progress as deltas, missions, new values), and the savepoint
+# pair of the batch's transaction (nested in the test's): 11. Issue 11 merged two loads into
+# one join that reads only the missions the batch's (player, action) pairs touch, and the
+# user check into the lock statement.
 QUERIES = 11
-# First contact adds lazy assignment for the whole batch: templates, player profiles
-# (insert, read), the running experiments (analytics' exclusion source), existing missions,
-# and one insert of missions and progress in a savepoint: 8.
-FIRST_CONTACT = QUERIES + 8
+# First contact adds lazy assignment for the whole batch: the players' timezones (which day
+# an event is in is theirs to say), templates, player profiles (insert, read with their
+# levels and timezones), the running experiments (analytics' exclusion source), existing
+# missions, and one insert of missions and progress in a savepoint: 9.
+FIRST_CONTACT = QUERIES + 9
 # A batch that completes missions reads them once as model objects (for the receivers,
 # metrics and webhooks) and the webhook endpoints once (none are configured here, so nothing
 # more is written), however many it completes.

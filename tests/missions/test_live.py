@@ -21,6 +21,7 @@ from config.asgi import application
 from missions.player.live import send_many_on_commit, send_on_commit
 from missions.services import missions_assign
 from tests.factories import TemplateFactory, UserFactory
+from tests.layers import channel_layer_clear
 from tests.serving.tokens import api_token
 
 # serialized_rollback: the flush after each test restores what migrations put in the database
@@ -46,10 +47,9 @@ def progress(mission_id: int, current: int = 1) -> dict[str, Any]:
 
 @pytest_asyncio.fixture(autouse=True)
 async def _fresh_layer() -> AsyncIterator[None]:
-    layer = get_channel_layer()
-    await layer.flush()
+    await channel_layer_clear()
     yield
-    await layer.flush()
+    await channel_layer_clear()
 
 
 @pytest.fixture

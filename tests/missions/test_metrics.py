@@ -142,6 +142,30 @@ def test_metrics_count_exactly_what_two_server_processes_did(tmp_path: Path) -> 
     assert value(found_two, "mission_events_total", result="accepted") == 4
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_crashed_server_s_open_sockets_stop_counting(tmp_path: Path) -> None:
+    from websockets.sync.client import connect
+
+    bob = UserFactory(username="bob")
+    token = api_token(bob)
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    with asgi_servers(2, tmp_path, {"PROMETHEUS_MULTIPROC_DIR": str(shared)}) as (one, two):
+        socket_url = f"{two.url.replace('http', 'ws')}/ws/missions/?token={token}"
+        with connect(socket_url), connect(socket_url):
+            _, text = one.request("GET", "/metrics")
+            assert value(samples(text), "mission_socket_connections_open") == 2
+            # Server two dies without closing anything (no shutdown, no disconnect handler).
+            assert two.process is not None
+            two.process.kill()
+            two.process.wait()
+            _, text = one.request("GET", "/metrics")
+            found = samples(text)
+        assert value(found, "mission_socket_connections_open") == 0
+        # The counter of connections ever accepted keeps what the dead process counted.
+        assert value(found, "mission_socket_connections_total") == 2
+
+
 @pytest.mark.django_db
 def test_a_rolled_back_batch_counts_nothing() -> None:
     TemplateFactory(key="rollback_posts", period_type="perpetual")

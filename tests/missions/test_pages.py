@@ -130,10 +130,11 @@ def test_the_hub_reads_a_fixed_number_of_queries(
     client: Client, player: Any, templates: None, django_assert_num_queries: Any
 ) -> None:
     client.get("/")  # assigns
-    # session, user, missions + templates, progress, streaks (freezes, streak rows),
-    # the header's balance and level, the period types on offer ("coming up")
-    with override_settings(MISSIONS_CACHE=False), django_assert_num_queries(9):
+    # session, user, missions + templates, progress, the player's timezone (their local
+    # countdowns), streaks (freezes, streak rows), the header's balance and level, the
+    # period types on offer ("coming up")
+    with override_settings(MISSIONS_CACHE=False), django_assert_num_queries(10):
         client.get("/")
     # the missions from the cache: the same less the missions and their progress
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         client.get("/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -144,11 +145,59 @@ def test_ranks_below_every_tier_are_kept_but_not_paid() -> None:
     assert standings() == [("a", 1, 1), ("b", 2, None)]
 
 
+@pytest.mark.django_db
+def test_the_player_history_shows_a_competition_pending_then_its_final_board_paid_or_not() -> None:
+    make_template(
+        key="weekly_top",
+        type="competitive",
+        period_type="weekly",
+        requirements={"posts": req(target=1)},
+        metadata={"reward_tiers": [{"rank_to": 1, "rewards": {"xp": 10}}]},
+    )
+    users = play({"a": [t(0), t(1)], "b": [t(2)], "c": [t(3)], "outsider": []})
+
+    def competitions(name: str) -> dict[str, Any]:
+        api = APIClient()
+        api.force_authenticate(users[name])
+        response = api.get("/api/v1/history/competitions")
+        assert response.status_code == 200
+        return dict(response.json())
+
+    # The week has ended (the real clock is past it) but nobody finalised it: pending, with
+    # the rank the score holds, nothing paid.
+    before = competitions("b")
+    assert before["results"] == []
+    assert [
+        (p["status"], p["key"], p["provisional_rank"], p["players"]) for p in before["pending"]
+    ] == [("pending", "weekly_top", 2, 3)]
+    assert before["pending"][0]["finalises_after"].startswith("2026-11-30T01:00")
+
+    competitive_finalize_due(now=AFTER)
+    after = competitions("b")
+    assert after["pending"] == []
+    [row] = after["results"]
+    # b ranked 2nd, below the only tier: kept on the board, not paid — and shown.
+    assert (row["status"], row["rank"], row["players"], row["tier_rank_to"]) == (
+        "ranked", 2, 3, None
+    )  # fmt: skip
+    assert row["rewards"]["xp"] == 0 and Decimal(row["rewards"]["dgt"]) == 0
+    board = [(e["rank"], e["username"], e["score"], e["paid"]) for e in row["leaderboard"]]
+    # c scored as much as b, but later: ranked after.
+    assert board == [(1, "a", 2, True), (2, "b", 1, False), (3, "c", 1, False)]
+    [won] = competitions("a")["results"]
+    assert won["status"] == "paid" and won["rank"] == 1 and won["rewards"]["xp"] == 10
+    # The prize's history entry carries the same final board.
+    api = APIClient()
+    api.force_authenticate(users["a"])
+    prize = api.get("/api/v1/history?kind=competitive").json()["results"][0]
+    assert [e["username"] for e in prize["standing"]["leaderboard"]] == ["a", "b", "c"]
+    # A player who did not qualify has no standing, and sees nobody else's.
+    assert competitions("outsider") == {**competitions("outsider"), "results": [], "pending": []}
+
+
 def test_final_ranks_competition_ranking() -> None:
     when = datetime(2026, 1, 1, tzinfo=UTC)
     later = when + timedelta(hours=1)
-    from decimal import Decimal
-
     entries = [
         (1, Decimal(5), when),
         (2, Decimal(7), later),

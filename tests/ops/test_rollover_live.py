@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
 from missions import tasks
 from missions.models import ActiveMission
 from tests.factories import UserFactory
+from tests.layers import channel_layer_clear
 from tests.missions.engine import make_template, req
 from tests.serving.tokens import api_token
 
@@ -28,10 +28,9 @@ ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 @pytest_asyncio.fixture(autouse=True)
 async def _fresh_layer() -> AsyncIterator[None]:
-    layer = get_channel_layer()
-    await layer.flush()
+    await channel_layer_clear()
     yield
-    await layer.flush()
+    await channel_layer_clear()
 
 
 def setup() -> tuple[Any, Any, str, str]:

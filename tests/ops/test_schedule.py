@@ -32,23 +32,22 @@ pytestmark = pytest.mark.django_db
 def test_setup_schedule_creates_every_declared_task_once_and_keeps_admin_edits() -> None:
     call_command("setup_schedule")
     assert PeriodicTask.objects.filter(name__in=[e.name for e in SCHEDULE]).count() == len(SCHEDULE)
-    daily = PeriodicTask.objects.get(name="missions: daily rollover")
-    assert (daily.task, json.loads(daily.kwargs)) == ("missions.rollover", {"period_type": "daily"})
-    assert (daily.crontab.minute, daily.crontab.hour, str(daily.crontab.timezone)) == (
-        "0",
-        "0",
+    rollover = PeriodicTask.objects.get(name="missions: local rollover")
+    assert (rollover.task, json.loads(rollover.kwargs)) == ("missions.rollover_local", {})
+    # Every quarter hour: each UTC offset's midnight (Kathmandu's +05:45 too) is a run.
+    assert (rollover.crontab.minute, rollover.crontab.hour, str(rollover.crontab.timezone)) == (
+        "0,15,30,45",
+        "*",
         "UTC",
     )
-    weekly = PeriodicTask.objects.get(name="missions: weekly rollover")
-    assert weekly.crontab.day_of_week == "1"
     # An admin disables a task; running the command again keeps that, --reset restores it.
-    daily.enabled = False
-    daily.save()
+    rollover.enabled = False
+    rollover.save()
     call_command("setup_schedule")
     assert PeriodicTask.objects.filter(name__in=[e.name for e in SCHEDULE]).count() == len(SCHEDULE)
-    assert not PeriodicTask.objects.get(name="missions: daily rollover").enabled
+    assert not PeriodicTask.objects.get(name="missions: local rollover").enabled
     call_command("setup_schedule", "--reset")
-    assert PeriodicTask.objects.get(name="missions: daily rollover").enabled
+    assert PeriodicTask.objects.get(name="missions: local rollover").enabled
 
 
 def test_every_scheduled_task_is_registered() -> None:
@@ -61,7 +60,7 @@ def test_the_admin_lists_the_periodic_tasks(admin_client: Client) -> None:
     call_command("setup_schedule")
     page = admin_client.get("/admin/django_celery_beat/periodictask/")
     assert page.status_code == 200
-    assert b"missions: daily rollover" in page.content
+    assert b"missions: local rollover" in page.content
     assert admin_client.get("/admin/missions/lifecyclerun/").status_code == 200
 
 

@@ -22,7 +22,7 @@ from missions.services.replay import replay_events
 from streaks import tasks
 from streaks.models import Streak, StreakCredit
 from tests.factories import UserFactory
-from tests.missions.engine import assign, event, make_template, req, send
+from tests.missions.engine import assign, at, event, make_template, req, send
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -120,4 +120,56 @@ def test_the_next_completion_counts_the_lost_day_first() -> None:
     assert not Streak.objects.get(user=user, kind="daily").breaks.exists()
     assert StreakCredit.objects.count() == 3
     report = replay_events()
+    assert report.differences == [] and report.problems == []
+
+
+def test_a_late_event_completing_yesterday_counts_that_day_and_replay_agrees() -> None:
+    make_template(key="late_daily", period_type="daily", requirements={"p": req(target=1)})
+    user = UserFactory()
+    monday, tuesday, wednesday = at(0), at(1), at(2)
+    send(user.pk, "post:created", when=monday + timedelta(hours=12))
+    send(user.pk, "post:created", when=wednesday + timedelta(minutes=10))
+    streak = Streak.objects.get(user=user, kind="daily")
+    assert (streak.current, streak.breaks.count()) == (1, 1)  # Tuesday looks missed
+    # Tuesday's post, made at 23:50, arrives 20 minutes after midnight: inside the late-event
+    # grace it completes Tuesday's mission, after Wednesday was counted.
+    send(
+        user.pk,
+        "post:created",
+        when=tuesday + timedelta(hours=23, minutes=50),
+        received=wednesday + timedelta(minutes=20),
+    )
+    tuesday_mission = ActiveMission.objects.get(user=user, period_start=tuesday)
+    assert tuesday_mission.state == "completed"
+    streak.refresh_from_db()
+    # SPEC.md: a day counts when the player completes a daily mission — Tuesday too.
+    assert (streak.current, streak.best, streak.last_completed) == (3, 3, wednesday.date())
+    assert not streak.breaks.exists()
+    assert StreakCredit.objects.filter(user=user).count() == 3
+    report = replay_events(now=wednesday + timedelta(hours=2))
+    assert report.differences == [] and report.problems == []
+
+
+def test_a_late_day_a_freeze_covered_extends_the_run_and_the_freeze_stays_spent() -> None:
+    from rewards.models import InventoryItem, Item
+
+    make_template(key="late_frozen", period_type="daily", requirements={"p": req(target=1)})
+    user = UserFactory()
+    item, _ = Item.objects.get_or_create(key="streak_freeze", defaults={"name": "Streak Freeze"})
+    InventoryItem.objects.create(user=user, item=item, qty=1)
+    monday, tuesday, wednesday = at(0), at(1), at(2)
+    send(user.pk, "post:created", when=monday + timedelta(hours=12))
+    send(user.pk, "post:created", when=wednesday + timedelta(minutes=10))
+    streak = Streak.objects.get(user=user, kind="daily")
+    assert streak.current == 2 and streak.freezes_used.count() == 1  # Tuesday frozen
+    send(
+        user.pk,
+        "post:created",
+        when=tuesday + timedelta(hours=23, minutes=50),
+        received=wednesday + timedelta(minutes=20),
+    )
+    streak.refresh_from_db()
+    assert (streak.current, streak.best, streak.last_completed) == (3, 3, wednesday.date())
+    assert InventoryItem.objects.get(user=user, item=item).qty == 0
+    report = replay_events(now=wednesday + timedelta(hours=2))
     assert report.differences == [] and report.problems == []

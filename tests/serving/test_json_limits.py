@@ -10,8 +10,12 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from hypothesis import given
+from hypothesis import settings as settings_hypothesis
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
+from missions import json_limits
 from missions.errors import TemplateInvalid, ValidationFailed
 from missions.services.ingest import events_ingest, track
 from missions.services.service_keys import service_key_create
@@ -141,3 +145,54 @@ def test_json_that_is_not_json_numbers_is_refused() -> None:
     response = post_raw("/api/v1/auth/token", '{"username": NaN}')
     assert response.status_code == 400
     assert response.json()["error"] == "parse_error"
+
+
+# The fast parser (orjson) answers only where it agrees with Python's parser; everything else
+# takes Python's parser, so values, types and errors are what they were.
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=2**62, max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5)
+    ),
+    max_leaves=25,
+)
+
+
+def _python_parse(text: str) -> tuple[str, Any]:
+    try:
+        value = json.loads(text, parse_constant=json_limits._refuse_constant)
+    except ValueError as exc:
+        return "error", str(exc)
+    return "value", json.dumps(value)
+
+
+def _limited_parse(text: str) -> tuple[str, Any]:
+    try:
+        value = json_limits.json_loads_limited(text, max_bytes=10**7, max_depth=1000)
+    except ValueError as exc:
+        return "error", str(exc)
+    return "value", json.dumps(value)
+
+
+@settings_hypothesis(max_examples=300, deadline=None)
+@given(value=JSON_VALUES, ascii_only=st.booleans())
+def test_the_fast_parser_reads_every_value_as_python_does(value: Any, ascii_only: bool) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    # json.dumps of the result: an int stays an int (not 1e+20), -0.0 stays -0.0.
+    assert _limited_parse(text) == _python_parse(text)
+
+
+@settings_hypothesis(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from(list('{}[]",:0123456789.eE+-truefalsn \\u')), max_size=40)
+    | st.sampled_from(
+        ['"\\ud800"', "[1e400]", "NaN", "[-Infinity]", "\ufeff{}", "123456789012345678901", "-0"]
+    )
+)
+def test_the_fast_parser_fails_where_python_fails_with_the_same_error(text: str) -> None:
+    assert _limited_parse(text) == _python_parse(text)

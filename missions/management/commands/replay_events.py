@@ -50,6 +50,12 @@ class Command(BaseCommand):
         )
         if options["fix"]:
             summary += f", {report.fixed} mission(s) fixed"
+        if report.horizon is not None:
+            summary += (
+                f"; the log starts at {report.horizon.isoformat()}: {report.from_snapshot} "
+                f"mission(s) started from their snapshot, {report.outside_retention} closed "
+                "before it (outside retention) skipped"
+            )
         summary += f"; streaks and ledger: {len(report.problems)} problem(s)"
         style = (
             self.style.SUCCESS

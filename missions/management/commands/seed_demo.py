@@ -227,6 +227,11 @@ class Command(BaseCommand):
             for start in range(0, len(events), settings.MISSIONS_MAX_BATCH):
                 batch = events[start : start + settings.MISSIONS_MAX_BATCH]
                 accepted += events_ingest(events=batch, now=arrival).accepted
+            # The scheduler's end of the day, as of then: ended periods close, completions
+            # past the claim grace are auto-granted (so the payouts spread over the days).
+            midnight = day + timedelta(days=1)
+            missions_close_ended(now=midnight)
+            rewards_auto_grant_unclaimed(now=midnight)
         return accepted
 
     def history(self, now: Any) -> int:
