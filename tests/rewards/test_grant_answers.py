@@ -145,3 +145,13 @@ def test_items_add_up_per_player_and_a_long_reason_is_cut_to_255_characters() ->
     held = dict(InventoryItem.objects.values_list("user_id", "qty"))
     assert held == {one.pk: 5, other.pk: 5}
     assert LedgerEntry.objects.get(idempotency_key="b").reason == "x" * 255
+
+
+def test_a_missing_catalog_entry_is_created_with_a_warning_that_names_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    user = player()
+    with caplog.at_level("WARNING", logger="rewards.services.ledger"):
+        grant(user, {"items": [{"key": "new_gem"}]})
+    assert "creating missing Item catalog entries: ['new_gem']" in caplog.messages
+    assert Item.objects.filter(key="new_gem").exists()
