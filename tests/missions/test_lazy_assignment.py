@@ -92,3 +92,13 @@ def test_track_refuses_something_that_is_not_a_user_with_the_reason() -> None:
         missions.track(object(), "post:created", {"content_length": 150})
     assert str(refused.value) == "event 'post:created' was rejected"
     assert list(refused.value.errors) == ["user_id"]
+
+
+@pytest.mark.django_db
+def test_every_repeated_id_of_a_batch_is_counted_as_a_duplicate(daily: Any) -> None:
+    user = UserFactory()
+    one, two = post(user.pk, at(0, 9)), post(user.pk, at(0, 9, 30))
+    events_ingest(events=[one, two], now=at(0, 9, 30))
+    # Two ids already in the log, one of them twice more within the batch, one new.
+    again = events_ingest(events=[one, two, two, two, post(user.pk, at(0, 10))], now=at(0, 10))
+    assert (again.accepted, again.duplicates) == (1, 4)
