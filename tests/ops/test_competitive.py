@@ -130,8 +130,7 @@ def test_fewer_players_than_tiers_pays_the_top_tiers_only() -> None:
     assert ledger_differences() == []
 
 
-@pytest.mark.django_db
-def test_ranks_below_every_tier_are_kept_but_not_paid() -> None:
+def weekly_top_paying_only_first() -> None:
     make_template(
         key="weekly_top",
         type="competitive",
@@ -139,6 +138,11 @@ def test_ranks_below_every_tier_are_kept_but_not_paid() -> None:
         requirements={"posts": req(target=1)},
         metadata={"reward_tiers": [{"rank_to": 1, "rewards": {"xp": 10}}]},
     )
+
+
+@pytest.mark.django_db
+def test_ranks_below_every_tier_are_kept_but_not_paid() -> None:
+    weekly_top_paying_only_first()
     play({"a": [t(0), t(1)], "b": [t(2)]})
     report = competitive_finalize_due(now=AFTER)
     assert (report.ranked, report.paid, report.expired) == (2, 1, 1)
@@ -147,13 +151,7 @@ def test_ranks_below_every_tier_are_kept_but_not_paid() -> None:
 
 @pytest.mark.django_db
 def test_the_player_history_shows_a_competition_pending_then_its_final_board_paid_or_not() -> None:
-    make_template(
-        key="weekly_top",
-        type="competitive",
-        period_type="weekly",
-        requirements={"posts": req(target=1)},
-        metadata={"reward_tiers": [{"rank_to": 1, "rewards": {"xp": 10}}]},
-    )
+    weekly_top_paying_only_first()
     users = play({"a": [t(0), t(1)], "b": [t(2)], "c": [t(3)], "outsider": []})
 
     def competitions(name: str) -> dict[str, Any]:
