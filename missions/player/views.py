@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -71,6 +72,20 @@ def _header_context(
     return header
 
 
+def _render_local(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    zone: str,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    """Render with the player's zone active, so the page's times read in their local time
+    (Django converts aware datetimes to the current timezone in templates)."""
+    with timezone.override(ZoneInfo(zone)):
+        return render(request, template, {**context, "local_zone": zone}, status=status)
+
+
 @login_required
 def hub(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
@@ -94,7 +109,7 @@ def hub(request: HttpRequest) -> HttpResponse:
         (c for c in cards if c["status"] not in DONE_STATES), key=lambda c: STATE_ORDER[c["status"]]
     )
     done_cards = [c for c in cards if c["status"] in DONE_STATES]
-    return render(
+    return _render_local(
         request,
         "missions/hub.html",
         {
@@ -112,6 +127,7 @@ def hub(request: HttpRequest) -> HttpResponse:
             "ring_circumference": RING_CIRCUMFERENCE,
             "poll_seconds": settings.MISSIONS_HUB_POLL_SECONDS,
         },
+        schedule.zone_at(now),
     )
 
 
@@ -147,7 +163,7 @@ def history(request: HttpRequest) -> HttpResponse:
         kind = ""
     entries = ledger_history(user_id=user_id, kinds=[kind] if kind else None)
     page = Paginator(entries, 25).get_page(request.GET.get("page"))
-    return render(
+    return _render_local(
         request,
         "missions/history.html",
         {
@@ -159,6 +175,7 @@ def history(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "kinds": list(HISTORY_KINDS.items()),
         },
+        schedule_for(user_id).zone_at(timezone.now()),
     )
 
 
@@ -192,16 +209,18 @@ def profile(request: HttpRequest) -> HttpResponse:
             initial={"timezone": player_timezone_state(user_id=user_id, now=now)["timezone"]}
         )
     wallet = player_wallet(user_id=user_id)
-    return render(
+    tz = player_timezone_state(user_id=user_id, now=now)
+    return _render_local(
         request,
         "missions/profile.html",
         {
             "header": {"level": wallet["level_progress"]},
             "wallet": wallet,
             "streaks": player_streaks(user_id=user_id, now=now),
-            "tz": player_timezone_state(user_id=user_id, now=now),
+            "tz": tz,
             "tz_form": form,
         },
+        str(tz["current_timezone"]),
         status=status,
     )
 

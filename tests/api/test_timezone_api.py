@@ -19,6 +19,8 @@ from missions.periods import period_for
 from missions.services import missions_assign
 from missions.services.service_keys import service_key_create
 from missions.services.timezones import player_timezone_set, schedule_for
+from rewards.models import LedgerEntry
+from rewards.services.ledger import rewards_grant
 from tests.factories import TemplateFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +128,21 @@ def test_a_change_mid_day_keeps_the_current_missions_and_moves_their_end() -> No
     assert [(m.template.key, m.period_start) for m in created] == [
         ("daily_post", datetime(2026, 12, 3, 15, tzinfo=UTC))
     ]
+
+
+def test_the_pages_show_times_in_the_players_own_zone() -> None:
+    user = UserFactory()
+    now = timezone.now()
+    # Chosen three days ago, so Tokyo governs today.
+    player_timezone_set(user_id=user.pk, timezone="Asia/Tokyo", now=now - timedelta(days=3))
+    rewards_grant(user_id=user.pk, rewards={"xp": 5}, idempotency_key="tz-page", reason="admin")
+    created = LedgerEntry.objects.get(user=user).created_at  # append-only: read, not set
+    client = Client()
+    client.force_login(user)
+    history = client.get("/history/").content.decode()
+    tokyo = created.astimezone(UTC) + timedelta(hours=9)
+    assert f"{tokyo:%Y-%m-%d %H:%M}</time>" in history  # Tokyo is UTC+9, no DST
+    assert f"{created.astimezone(UTC):%Y-%m-%d %H:%M}</time>" not in history
+    profile = client.get("/profile/").content.decode()
+    # Tokyo's day ends at its own midnight, shown as such.
+    assert "00:00 (Asia/Tokyo time)" in profile
