@@ -41,7 +41,12 @@ BIN = Path(sys.executable).parent
 MODULES: dict[str, tuple[list[str], list[str]]] = {
     "periods": (
         ["missions/periods.py"],
-        ["tests/missions/test_periods.py", "tests/missions/test_evaluators.py"],
+        [
+            "tests/missions/test_periods.py",
+            "tests/missions/test_periods_local.py",
+            "tests/missions/test_evaluators.py",
+            "tests/streaks/test_local_days.py",
+        ],
     ),
     "evaluators": (
         ["missions/evaluators/*.py"],
@@ -82,6 +87,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
         ["rewards/services/claims.py"],
         [
             "tests/rewards/test_claim.py",
+            "tests/rewards/test_claim_all.py",
             "tests/rewards/test_parallel_claims.py",
             "tests/rewards/test_claim_races.py",
             "tests/rewards/test_auto_grant.py",
@@ -105,7 +111,12 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "streaks": (
         ["streaks/services.py"],
-        ["tests/streaks/test_streaks.py", "tests/streaks/test_concurrency.py"],
+        [
+            "tests/streaks/test_streaks.py",
+            "tests/streaks/test_concurrency.py",
+            "tests/streaks/test_local_days.py",
+            "tests/ops/test_streak_outbox.py",
+        ],
     ),
 }
 
