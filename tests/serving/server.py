@@ -7,9 +7,6 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager

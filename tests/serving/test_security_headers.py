@@ -12,8 +12,7 @@ import pytest
 from django.test import Client
 
 from tests.factories import UserFactory
-
-from .server import ROOT
+from tests.servers import ROOT
 
 
 def _policy(response: Any) -> dict[str, list[str]]:
