@@ -1,4 +1,4 @@
-"""Thin Celery task: refresh the recent rollups (scheduled in analytics/apps.py)."""
+"""Thin Celery task: refresh the recent rollups (scheduled in config/schedule.py)."""
 
 from __future__ import annotations
 
