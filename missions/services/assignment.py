@@ -27,6 +27,7 @@ from ..models import (
     DRAWN_PERIOD_TYPES,
     ActiveMission,
     MissionProgress,
+    MissionState,
     MissionTemplate,
     MissionType,
     PeriodType,
@@ -74,6 +75,8 @@ class PlayerContext:
     # their timezone schedule and their current local periods (drawn types and perpetual)
     schedule: Schedule = UTC_SCHEDULE
     periods: dict[str, Period] = field(default_factory=dict)
+    # whether their profile exists yet (assignment creates a missing one with the defaults)
+    has_profile: bool = False
 
 
 def is_eligible(template: MissionTemplate, player: PlayerContext) -> bool:
@@ -145,6 +148,7 @@ def _player_contexts(
         user_id__in=user_ids
     ).values_list("user_id", "level", "timezone", "timezone_history"):
         context = contexts[user_id]
+        context.has_profile = True
         context.level = level
         if zone != DEFAULT_ZONE or history:
             context.schedule = Schedule.of(zone, history)
@@ -205,15 +209,22 @@ def _player_contexts(
     return contexts
 
 
-def _period_of(template: MissionTemplate, player: PlayerContext, now: datetime) -> Period:
-    """The period `template` runs in for this player: their local day, week or month; the
-    UTC one for a competitive template (everyone on a leaderboard shares one period); the
-    window of a special template; the perpetual period."""
+def _shared_period(template: MissionTemplate, now: datetime) -> Period | None:
+    """The period every player shares for `template`: the UTC one of a competitive template
+    (everyone on a leaderboard shares one period), the window of a special template; None
+    when it is each player's own."""
     if template.period_type == PeriodType.SPECIAL:
         return period_for(PeriodType.SPECIAL, now, template)
     if template.type == MissionType.COMPETITIVE and template.period_type in DRAWN_PERIOD_TYPES:
         return period_for(template.period_type, now)
-    return player.periods[template.period_type]
+    return None
+
+
+def _period_of(template: MissionTemplate, player: PlayerContext, now: datetime) -> Period:
+    """The period `template` runs in for this player: their local day, week or month, or the
+    period all players share (see _shared_period); the perpetual period."""
+    shared = _shared_period(template, now)
+    return shared if shared is not None else player.periods[template.period_type]
 
 
 def missions_assign(
@@ -232,10 +243,12 @@ def missions_assign(
         return []
     if templates is None:
         templates = _active_templates(now)
-    PlayerProfile.objects.bulk_create(
-        [PlayerProfile(user_id=user_id) for user_id in user_ids], ignore_conflicts=True
-    )
     contexts = _player_contexts(user_ids, templates, now)
+    missing = [user_id for user_id, context in contexts.items() if not context.has_profile]
+    if missing:  # a new player: their profile with its defaults, which the context assumed
+        PlayerProfile.objects.bulk_create(
+            [PlayerProfile(user_id=user_id) for user_id in missing], ignore_conflicts=True
+        )
     existing_templates: dict[int, set[int]] = defaultdict(set)
     existing_drawn: dict[int, set[str]] = defaultdict(set)
 
@@ -273,6 +286,22 @@ def missions_assign(
     by_period: dict[str, list[MissionTemplate]] = defaultdict(list)
     for template in templates:
         by_period[template.period_type].append(template)
+    # Per call, not per player: the shared periods, and the time-left check per period.
+    shared = {t.id: _shared_period(t, now) for t in templates}
+    time_left: dict[tuple[int, datetime, datetime | None], bool] = {}
+
+    def period_of(template: MissionTemplate, player: PlayerContext) -> Period:
+        period = shared[template.id]
+        return period if period is not None else player.periods[template.period_type]
+
+    def open_to(template: MissionTemplate, player: PlayerContext) -> bool:
+        if not is_eligible(template, player):
+            return False
+        period = period_of(template, player)
+        key = (template.id, period.start, period.end)
+        if key not in time_left:
+            time_left[key] = enough_time_left(template, period, now)
+        return time_left[key]
 
     new: list[NewMission] = []
     for user_id in user_ids:
@@ -282,23 +311,17 @@ def missions_assign(
             if period_type in existing_drawn[user_id]:
                 continue  # already drawn for this period: re-running is a no-op
             period = player.periods[period_type]
-            eligible = [
-                t
-                for t in by_period[period_type]
-                if is_eligible(t, player) and enough_time_left(t, _period_of(t, player, now), now)
-            ]
+            eligible = [t for t in by_period[period_type] if open_to(t, player)]
             count = settings.MISSIONS_PER_PERIOD.get(period_type, 0)
             chosen += weighted_draw(eligible, count, draw_seed(user_id, period))
         for period_type in (PeriodType.SPECIAL, PeriodType.PERPETUAL):
             chosen += [
                 t
                 for t in by_period[period_type]
-                if t.id not in existing_templates[user_id]
-                and is_eligible(t, player)
-                and enough_time_left(t, _period_of(t, player, now), now)
+                if t.id not in existing_templates[user_id] and open_to(t, player)
             ]
         for template in chosen:
-            period = _period_of(template, player, now)
+            period = period_of(template, player)
             new.append(NewMission(user_id, template, period.start, period.end))
     if not new:
         return []
@@ -337,9 +360,33 @@ def missions_insert(*, rows: Sequence[NewMission], now: datetime) -> list[Active
     return _insert_orm(rows, now)
 
 
-def _built(row: NewMission, pk: int | None, now: datetime) -> ActiveMission:
-    mission = ActiveMission(
-        pk=pk,
+# The fields of an ActiveMission in model order, for building the ones just inserted the way
+# Django builds them from a query (positional: a rollover builds hundreds of thousands).
+_MISSION_FIELDS = [f.attname for f in ActiveMission._meta.concrete_fields]
+_MISSION_DEFAULTS = {f.attname: f.get_default() for f in ActiveMission._meta.concrete_fields}
+_MISSION_TEMPLATE = ActiveMission._meta.get_field("template")
+
+
+def _inserted(row: NewMission, pk: int, now: datetime) -> ActiveMission:
+    values = {
+        "id": pk,
+        "template_id": row.template.id,
+        "user_id": row.user_id,
+        "period_type": row.template.period_type,
+        "period_start": row.period_start,
+        "period_end": row.period_end,
+        "assigned_at": now,
+        "state": MissionState.ACTIVE,
+    }
+    mission = ActiveMission.from_db(
+        "default", _MISSION_FIELDS, [values.get(n, _MISSION_DEFAULTS[n]) for n in _MISSION_FIELDS]
+    )
+    _MISSION_TEMPLATE.set_cached_value(mission, row.template)
+    return mission
+
+
+def _built(row: NewMission, now: datetime) -> ActiveMission:
+    return ActiveMission(
         template=row.template,
         user_id=row.user_id,
         period_type=row.template.period_type,
@@ -347,10 +394,6 @@ def _built(row: NewMission, pk: int | None, now: datetime) -> ActiveMission:
         period_end=row.period_end,
         assigned_at=now,
     )
-    if pk is not None:
-        mission._state.adding = False
-        mission._state.db = "default"
-    return mission
 
 
 # One statement inserts the missions and their progress rows from arrays; a concurrent lazy
@@ -398,7 +441,7 @@ def _insert_sql(rows: Sequence[NewMission], now: datetime) -> list[ActiveMission
     for row in rows:
         pk = inserted.get((row.user_id, row.template.id))
         if pk is not None:
-            created.append(_built(row, pk, now))
+            created.append(_inserted(row, pk, now))
     return created
 
 
@@ -407,7 +450,7 @@ def _insert_orm(rows: Sequence[NewMission], now: datetime) -> list[ActiveMission
     # update_conflicts (a no-op update) rather than ignore_conflicts: SQLite then returns
     # the ids of existing rows too, and the progress insert below skips theirs.
     created = ActiveMission.objects.bulk_create(
-        [_built(row, None, now) for row in rows],
+        [_built(row, now) for row in rows],
         update_conflicts=True,
         unique_fields=["user", "template", "period_start"],
         update_fields=["period_type"],
