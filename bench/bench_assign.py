@@ -87,10 +87,10 @@ def run() -> dict:
     baseline = len(sample) / (time.perf_counter() - started)
 
     _reset()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with PeakMemory() as memory:
         created = missions_assign_all(now=now, user_ids=ids, chunk_size=2000)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     value = len(ids) / elapsed
     return {
         "name": "rollover",
@@ -102,6 +102,8 @@ def run() -> dict:
         "users": len(ids),
         "missions_created": created,
         "seconds": round(elapsed, 2),
+        # the steadier figure on a shared box: this process's CPU (the rest is Postgres)
+        "app_cpu_seconds": round(cpu, 2),
         "seconds_target_1m": 60,
         "peak_memory_mib_above_start": round((memory.peak - memory.start) / 2**20, 1),
         "peak_rss_mib": round(memory.peak / 2**20, 1),
