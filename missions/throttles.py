@@ -16,15 +16,52 @@ logger = logging.getLogger(__name__)
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):
+    """A counter per client and window: the window opens at the client's first request and
+    lasts the rate's duration; one atomic increment per request (DRF's SimpleRateThrottle
+    reads and rewrites the list of every request's time in the window, a payload that grows
+    with the rate). Past the rate: 429 with Retry-After = what is left of the window."""
+
+    num_requests: int  # set from the rate by SimpleRateThrottle.__init__
+    duration: int
+
     def get_rate(self) -> str | None:
         return settings.THROTTLE_RATES.get(self.scope or "")
 
     def allow_request(self, request: Request, view: Any) -> bool:
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
         try:
-            return super().allow_request(request, view)
+            count = _count_hit(self.cache, key, self.duration)
+            if count <= self.num_requests:
+                return True
+            self._wait = _seconds_left(self.cache, key, self.duration)
         except Exception:  # the cache is down: a throttle must not take the API with it
             logger.warning("throttle %s skipped: the cache is unavailable", self.scope)
             return True
+        return False
+
+    def wait(self) -> float | None:
+        return getattr(self, "_wait", None)
+
+
+def _count_hit(cache: Any, key: str, duration: int) -> int:
+    """This request's number in its client's window (1 when it opens the window)."""
+    try:
+        return int(cache.incr(key))  # one round trip while the window is open
+    except ValueError:  # no open window
+        pass
+    if cache.add(key, 1, timeout=duration):
+        return 1
+    return int(cache.incr(key))  # another request opened it in between
+
+
+def _seconds_left(cache: Any, key: str, duration: int) -> float:
+    ttl = getattr(cache, "ttl", None)  # django-redis; other caches: the whole window
+    left = ttl(key) if ttl is not None else None
+    return float(left) if isinstance(left, int) and 0 < left <= duration else float(duration)
 
 
 class AuthTokenThrottle(_SettingsRateThrottle):
