@@ -81,7 +81,11 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "assignment": (
         ["missions/services/assignment.py"],
-        ["tests/missions/test_assignment.py", "tests/missions/test_eligibility.py"],
+        [
+            "tests/missions/test_assignment.py",
+            "tests/missions/test_eligibility.py",
+            "tests/missions/test_assignment_answers.py",
+        ],
     ),
     "claims": (
         ["rewards/services/claims.py"],
