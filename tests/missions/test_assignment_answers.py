@@ -15,18 +15,22 @@ from django.test.utils import CaptureQueriesContext
 
 from missions.cache import ALL_PLAYERS, version_tokens
 from missions.models import PERPETUAL_START, ActiveMission, MissionTemplate
-from missions.periods import UTC_SCHEDULE, Period, schedule_change
+from missions.periods import UTC_SCHEDULE, Period, Schedule, period_for, schedule_change
 from missions.services import missions_assign, missions_assign_all, missions_assign_for_user
 from missions.services.assignment import (
+    _player_contexts,
     _prerequisite_source,
     _prerequisite_sources,
     assigned_covers,
     assigned_window,
+    draw_seed,
     enough_time_left,
     prerequisite_source_register,
+    weighted_draw,
 )
 from missions.services.timezones import player_timezone_set
-from tests.factories import TemplateFactory, UserFactory
+from missions.signals import missions_assigned
+from tests.factories import ProfileFactory, TemplateFactory, UserFactory
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)  # a Friday
 DAY = Period("daily", datetime(2026, 11, 27, tzinfo=UTC), datetime(2026, 11, 28, tzinfo=UTC))
@@ -137,6 +141,12 @@ def test_the_missions_handed_back_are_the_stored_ones() -> None:
         m.pk: (m.user_id, m.template_id, m.period_type, m.period_start, m.period_end, m.assigned_at)
         for m in created
     } == stored
+    # As if loaded: saved, and read from the default database (related managers route there).
+    assert {(m._state.adding, m._state.db) for m in created} == {(False, "default")}
+    assert [list(m.progress.values_list("requirement_key", flat=True)) for m in created] == [
+        ["posts"],
+        ["posts"],
+    ]
     assert sorted(stored.values(), key=lambda row: row[2]) == [
         (user.pk, ActiveMission.objects.get(user=user, period_type="daily").template_id,
          "daily", DAY.start, DAY.end, NOW),
@@ -212,3 +222,259 @@ def test_the_rollovers_chunks_hold_2000_players_by_default() -> None:
     chunks: list[tuple[int, int]] = []
     assert missions_assign_all(now=NOW, on_chunk=lambda n, c: chunks.append((n, c))) == 0
     assert chunks == [(2000, 0), (1, 0)]
+
+
+# -- each player's own periods, in one call ------------------------------------------------
+
+
+def _periods(user: Any) -> dict[str, tuple[datetime, datetime | None]]:
+    return {
+        key: (start, end)
+        for key, start, end in ActiveMission.objects.filter(user=user).values_list(
+            "template__key", "period_start", "period_end"
+        )
+    }
+
+
+def at(day: int, hour: int = 0, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_each_player_draws_in_their_own_zone_in_one_call_and_competitive_ones_in_utc() -> None:
+    TemplateFactory(key="daily", max_level=4)
+    TemplateFactory(key="race", type="competitive")
+    TemplateFactory(key="weekly", period_type="weekly")
+    TemplateFactory(key="monthly", period_type="monthly")
+    TemplateFactory(key="forever", period_type="perpetual")
+    TemplateFactory(key="forever_gated", period_type="perpetual", min_level=50)
+    TemplateFactory(
+        key="event", period_type="special", starts_at=NOW - timedelta(days=1), ends_at=at(29)
+    )
+    utc = UserFactory()
+    # Tokyo (UTC+9) set directly (no history), and Tokyo chosen long ago (a history).
+    tokyo = ProfileFactory(timezone="Asia/Tokyo").user
+    tokyo_since = UserFactory()
+    player_timezone_set(user_id=tokyo_since.pk, timezone="Asia/Tokyo", now=at(1, month=9))
+    # Los Angeles long ago, level 5: the daily template is capped at 4, so its only daily
+    # mission is the competitive one (in the UTC day).
+    la = ProfileFactory(level=5).user
+    player_timezone_set(user_id=la.pk, timezone="America/Los_Angeles", now=at(1, month=9))
+    # Chose Tokyo an hour ago: still on UTC's periods, which now end at Tokyo's boundaries.
+    moving = UserFactory()
+    player_timezone_set(user_id=moving.pk, timezone="Asia/Tokyo", now=NOW - timedelta(hours=1))
+    users = [utc, tokyo, tokyo_since, la, moving]
+
+    created = missions_assign(user_ids=[u.pk for u in users], now=NOW)  # 12:00 UTC, Friday
+
+    utc_day, event = (at(27), at(28)), (NOW - timedelta(days=1), at(29))
+    forever = (PERPETUAL_START, None)
+    assert _periods(utc) == {
+        "daily": utc_day,
+        "race": utc_day,
+        "weekly": (at(23), at(30)),
+        "monthly": (at(1), at(1, month=12)),
+        "forever": forever,
+        "event": event,
+    }
+    tokyo_periods = {
+        "daily": (at(26, 15), at(27, 15)),  # 21:00 on Friday in Tokyo
+        "race": utc_day,
+        "weekly": (at(22, 15), at(29, 15)),
+        "monthly": (at(31, 15, month=10), at(30, 15)),
+        "forever": forever,
+        "event": event,
+    }
+    assert _periods(tokyo) == tokyo_periods
+    assert _periods(tokyo_since) == tokyo_periods
+    assert _periods(la) == {
+        "race": utc_day,  # 04:00 on Friday in Los Angeles (UTC-8)
+        "weekly": (at(23, 8), at(30, 8)),
+        "monthly": (at(1, 7), at(1, 8, month=12)),  # 1 November began on summer time
+        "forever": forever,
+        "event": event,
+    }
+    assert _periods(moving) == {
+        "daily": (at(27), at(28, 15)),  # the day in progress runs to Tokyo's next midnight
+        "race": utc_day,
+        "weekly": (at(23), at(29, 15)),
+        "monthly": (at(1), at(30, 15)),
+        "forever": forever,
+        "event": event,
+    }
+    assert len(created) == 6 + 6 + 6 + 5 + 6
+
+    # An hour later nothing is due: nothing is drawn, nothing is written (beyond the
+    # profiles' ON CONFLICT DO NOTHING), for local, competitive and special missions alike.
+    with CaptureQueriesContext(connection) as queries:
+        assert missions_assign(user_ids=[u.pk for u in users], now=NOW + timedelta(hours=1)) == []
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "INSERT" in q["sql"].upper() and "missions_playerprofile" not in q["sql"]
+    ]
+    assert writes == []
+
+
+@pytest.mark.django_db
+def test_a_new_day_in_the_same_week_draws_that_days_missions_only() -> None:
+    TemplateFactory(key="daily")
+    TemplateFactory(key="weekly", period_type="weekly")
+    user = UserFactory()
+    monday = missions_assign(user_ids=[user.pk], now=at(23, 10))
+    assert sorted((m.template.key, m.period_start) for m in monday) == [
+        ("daily", at(23)),
+        ("weekly", at(23)),  # the week starts with Monday's day
+    ]
+    tuesday = missions_assign(user_ids=[user.pk], now=at(24, 10))
+    assert [(m.template.key, m.period_start) for m in tuesday] == [("daily", at(24))]
+
+
+@pytest.mark.django_db
+def test_a_template_published_later_in_a_period_is_drawn_for_that_period() -> None:
+    TemplateFactory(key="daily")
+    user = UserFactory()
+    assert [m.template.key for m in missions_assign(user_ids=[user.pk], now=NOW)] == ["daily"]
+    TemplateFactory(key="weekly", period_type="weekly")
+    TemplateFactory(key="monthly", period_type="monthly")
+    later = missions_assign(user_ids=[user.pk], now=NOW + timedelta(hours=1))
+    assert sorted(m.template.key for m in later) == ["monthly", "weekly"]
+
+
+@pytest.mark.django_db
+def test_a_period_type_missing_from_missions_per_period_draws_nothing(settings: Any) -> None:
+    settings.MISSIONS_PER_PERIOD = {"daily": 1}
+    for key in ("d1", "d2"):
+        TemplateFactory(key=key)
+    for key in ("w1", "w2"):
+        TemplateFactory(key=key, period_type="weekly")
+    user = UserFactory()
+    created = missions_assign(user_ids=[user.pk], now=NOW)
+    assert [m.period_type for m in created] == ["daily"]
+
+
+@pytest.mark.django_db
+def test_each_player_draws_the_set_their_own_seed_gives() -> None:
+    daily = [TemplateFactory(key=f"d{i}", weight=10 + i) for i in range(8)]
+    users = [UserFactory().pk for _ in range(10)]
+    missions_assign(user_ids=users, now=NOW)
+    day = period_for("daily", NOW)
+    for user_id in users:
+        expected = {t.key for t in weighted_draw(daily, 3, draw_seed(user_id, day))}
+        drawn = set(
+            ActiveMission.objects.filter(user_id=user_id).values_list("template__key", flat=True)
+        )
+        assert drawn == expected, user_id
+
+
+@pytest.mark.django_db
+def test_assignment_announces_exactly_the_new_missions_after_the_commit(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    TemplateFactory(key="daily")
+    user = UserFactory()
+    heard: list[tuple[Any, list[ActiveMission]]] = []
+
+    def listener(sender: Any, missions: list[ActiveMission], **kwargs: Any) -> None:
+        heard.append((sender, missions))
+
+    missions_assigned.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            created = missions_assign(user_ids=[user.pk], now=NOW)
+            assert heard == []
+    finally:
+        missions_assigned.disconnect(listener)
+    assert heard == [(ActiveMission, created)] and len(created) == 1
+
+
+@pytest.mark.django_db
+def test_the_sqlite_path_is_taken_by_vendor_and_hands_back_the_stored_missions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from missions.services import assignment
+
+    class NotPostgres:
+        vendor = "sqlite"
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(connection, name)
+
+    TemplateFactory(key="daily")
+    user = UserFactory()
+    monkeypatch.setattr(assignment, "connection", NotPostgres())
+    monkeypatch.setattr(assignment, "_insert_sql", None)  # never reached
+    created = missions_assign(user_ids=[user.pk], now=NOW)
+    stored = ActiveMission.objects.get(user=user)
+    assert [
+        (m.pk, m.template_id, m.period_start, m.period_end, m.assigned_at) for m in created
+    ] == [(stored.pk, stored.template_id, DAY.start, DAY.end, NOW)]
+    assert stored.assigned_at == NOW
+
+
+# -- what eligibility reads about each player ----------------------------------------------
+
+
+def _mission(template: MissionTemplate, user: Any, period: Period, **fields: Any) -> None:
+    ActiveMission.objects.create(
+        template=template,
+        user=user,
+        period_type=template.period_type,
+        period_start=period.start,
+        period_end=period.end,
+        assigned_at=period.start,
+        **fields,
+    )
+
+
+@pytest.mark.django_db
+def test_every_cooling_template_blocks_each_player_by_their_own_period() -> None:
+    first = TemplateFactory(key="first", cooldown_hours=24)
+    second = TemplateFactory(key="second", cooldown_hours=24)
+    utc = UserFactory()
+    tokyo = ProfileFactory(timezone="Asia/Tokyo").user
+    tokyo_zone = Schedule.of("Asia/Tokyo")
+    for template in (first, second):
+        # Yesterday's missions, each in the player's own day: both ended under 24 h ago.
+        _mission(template, utc, period_for("daily", NOW - timedelta(days=1)))
+        _mission(template, tokyo, tokyo_zone.period("daily", NOW - timedelta(days=1)))
+    contexts = _player_contexts([utc.pk, tokyo.pk], [first, second], NOW)
+    assert contexts[utc.pk].cooling_down == {first.pk, second.pk}
+    assert contexts[tokyo.pk].cooling_down == {first.pk, second.pk}
+
+
+@pytest.mark.django_db
+def test_a_prerequisite_counts_only_once_completed() -> None:
+    welcome = TemplateFactory(key="welcome")
+    gated = TemplateFactory(key="gated", prerequisites={"missions_completed": ["welcome"]})
+    done, started = UserFactory(), UserFactory()
+    yesterday = period_for("daily", NOW - timedelta(days=1))
+    _mission(welcome, done, yesterday, completed_at=yesterday.start, state="claimed")
+    _mission(welcome, started, yesterday)  # assigned, never completed
+    contexts = _player_contexts([done.pk, started.pk], [welcome, gated], NOW)
+    assert contexts[done.pk].completed_keys == {"welcome"}
+    assert contexts[started.pk].completed_keys == set()
+
+
+@pytest.mark.django_db
+def test_the_registered_exclusions_withhold_templates_from_their_players() -> None:
+    kept, withheld = TemplateFactory(key="kept"), TemplateFactory(key="withheld")
+    alice, bob = UserFactory(), UserFactory()
+    registered = _prerequisite_sources.get("excluded_templates")
+
+    def exclusions(user_ids: Any) -> list[tuple[int, int]]:
+        return [(user_id, withheld.pk) for user_id in user_ids if user_id == alice.pk]
+
+    prerequisite_source_register("excluded_templates", exclusions)
+    try:
+        contexts = _player_contexts([alice.pk, bob.pk], [kept, withheld], NOW)
+        created = missions_assign(user_ids=[alice.pk, bob.pk], now=NOW)
+    finally:
+        if registered is None:
+            _prerequisite_sources.pop("excluded_templates", None)
+        else:
+            prerequisite_source_register("excluded_templates", registered)
+    assert (contexts[alice.pk].excluded, contexts[bob.pk].excluded) == ({withheld.pk}, set())
+    assert sorted((m.user_id, m.template.key) for m in created) == sorted(
+        [(alice.pk, "kept"), (bob.pk, "kept"), (bob.pk, "withheld")]
+    )
