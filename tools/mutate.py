@@ -46,6 +46,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
             "tests/missions/test_periods_local.py",
             "tests/missions/test_evaluators.py",
             "tests/streaks/test_local_days.py",
+            "tests/missions/test_periods_answers.py",
         ],
     ),
     "evaluators": (
