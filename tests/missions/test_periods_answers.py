@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from missions.periods import Epoch, Schedule, period_for, schedule_change
+from missions.periods import Epoch, Schedule, period_for, schedule_change, zone_validate
 
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 HOUR = timedelta(hours=1)
@@ -148,3 +148,80 @@ def test_back_east_across_the_date_line_skips_exactly_the_date_jumped_over() -> 
         (D(2026, 12, 5, 10), date(2026, 12, 6)),
     ]
     assert back.skipped_labels("daily") == frozenset({date(2026, 12, 4)})
+
+
+@pytest.mark.parametrize(
+    ("schedule", "zone", "now", "since"),
+    [
+        # Going west from Tokyo: the week ends at Tokyo's Monday (7 Dec 00:00 JST), which is
+        # before LA's Monday; the month likewise at Tokyo's 1 January.
+        (
+            Schedule.of("Asia/Tokyo"),
+            "America/Los_Angeles",
+            NOW,
+            {
+                "daily": D(2026, 12, 1, 15),
+                "weekly": D(2026, 12, 6, 15),
+                "monthly": D(2026, 12, 31, 15),
+            },
+        ),
+        # Chosen exactly at Tokyo's Monday midnight: no longer ahead, so the week ends at LA's.
+        (
+            LA,
+            "Asia/Tokyo",
+            D(2026, 12, 6, 15),
+            {
+                "daily": D(2026, 12, 7, 8),
+                "weekly": D(2026, 12, 7, 8),
+                "monthly": D(2026, 12, 31, 15),
+            },
+        ),
+    ],
+    ids=["west_from_tokyo", "exactly_at_the_new_zones_boundary"],
+)
+def test_a_change_takes_effect_at_these_instants(
+    schedule: Schedule, zone: str, now: datetime, since: dict[str, datetime]
+) -> None:
+    assert schedule_change(schedule, zone, now).epochs[-1].since == since
+
+
+def test_a_second_change_never_takes_effect_before_the_first_one() -> None:
+    # LA → Honolulu on 30 Nov: days from 1 Dec, weeks only from LA's Monday (7 Dec 08:00
+    # UTC). On 2 Dec → Tokyo: Tokyo's Monday (6 Dec 15:00 UTC) would come before that, so
+    # Tokyo's weeks start when Honolulu's would have.
+    honolulu = schedule_change(LA, "Pacific/Honolulu", NOW)
+    assert honolulu.epochs[1].since["weekly"] == D(2026, 12, 7, 8)
+    tokyo = schedule_change(honolulu, "Asia/Tokyo", D(2026, 12, 2, 12))
+    assert tokyo.epochs[2].since == {
+        "daily": D(2026, 12, 3, 10),
+        "weekly": D(2026, 12, 7, 8),
+        "monthly": D(2026, 12, 31, 15),
+    }
+
+
+def test_a_change_after_an_earlier_one_reads_the_old_end_in_the_zone_then_in_effect() -> None:
+    # Tokyo's week ends Mon 14 Dec 00:00 JST (13 Dec 15:00 UTC, a Sunday in LA): Paris'
+    # midnight of 14 December is later, so the week ends at Tokyo's boundary.
+    paris = schedule_change(TOKYO, "Europe/Paris", D(2026, 12, 10, 3))
+    assert paris.epochs[2].since == {
+        "daily": D(2026, 12, 10, 15),
+        "weekly": D(2026, 12, 13, 15),
+        "monthly": D(2026, 12, 31, 15),
+    }
+
+
+@pytest.mark.parametrize("name", [42, None, "", "   "])
+def test_a_zone_that_is_not_a_name_is_refused_saying_what_is_expected(name: object) -> None:
+    with pytest.raises(ValueError) as caught:
+        zone_validate(name)
+    assert str(caught.value) == "must be an IANA timezone name such as 'Europe/Paris'"
+
+
+def test_an_unknown_zone_name_is_refused_naming_it() -> None:
+    with pytest.raises(ValueError) as caught:
+        zone_validate(" Mars/Olympus ")
+    assert (
+        str(caught.value)
+        == "'Mars/Olympus' is not an IANA timezone name (e.g. 'Asia/Tokyo', 'UTC')"
+    )
+    assert zone_validate(" Asia/Tokyo ") == "Asia/Tokyo"
