@@ -319,15 +319,37 @@ def test_each_player_draws_in_their_own_zone_in_one_call_and_competitive_ones_in
 @pytest.mark.django_db
 def test_a_new_day_in_the_same_week_draws_that_days_missions_only() -> None:
     TemplateFactory(key="daily")
+    TemplateFactory(key="race", type="competitive")
     TemplateFactory(key="weekly", period_type="weekly")
     user = UserFactory()
     monday = missions_assign(user_ids=[user.pk], now=at(23, 10))
     assert sorted((m.template.key, m.period_start) for m in monday) == [
         ("daily", at(23)),
+        ("race", at(23)),
         ("weekly", at(23)),  # the week starts with Monday's day
     ]
     tuesday = missions_assign(user_ids=[user.pk], now=at(24, 10))
-    assert [(m.template.key, m.period_start) for m in tuesday] == [("daily", at(24))]
+    assert sorted((m.template.key, m.period_start) for m in tuesday) == [
+        ("daily", at(24)),
+        ("race", at(24)),  # Monday's competitive mission is not Tuesday's
+    ]
+
+
+@pytest.mark.django_db
+def test_a_week_cut_short_by_a_zone_change_is_followed_by_the_new_zones_week_at_once() -> None:
+    TemplateFactory(key="daily")
+    TemplateFactory(key="weekly", period_type="weekly")
+    user = UserFactory()
+    missions_assign(user_ids=[user.pk], now=at(23, 10))  # Monday, in UTC
+    # On Wednesday the player moves to Tokyo: the week ends at Tokyo's Monday midnight,
+    # Sunday 29 November 15:00 UTC, nine hours before UTC's.
+    player_timezone_set(user_id=user.pk, timezone="Asia/Tokyo", now=at(25, 10))
+    assert ActiveMission.objects.get(user=user, period_type="weekly").period_end == at(29, 15)
+    created = missions_assign(user_ids=[user.pk], now=at(29, 16))
+    assert sorted((m.template.key, m.period_start, m.period_end) for m in created) == [
+        ("daily", at(29, 15), at(30, 15)),
+        ("weekly", at(29, 15), at(6, 15, month=12)),
+    ]
 
 
 @pytest.mark.django_db
