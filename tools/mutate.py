@@ -46,6 +46,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
             "tests/missions/test_periods_local.py",
             "tests/missions/test_evaluators.py",
             "tests/streaks/test_local_days.py",
+            "tests/missions/test_periods_answers.py",
         ],
     ),
     "evaluators": (
@@ -81,7 +82,11 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "assignment": (
         ["missions/services/assignment.py"],
-        ["tests/missions/test_assignment.py", "tests/missions/test_eligibility.py"],
+        [
+            "tests/missions/test_assignment.py",
+            "tests/missions/test_eligibility.py",
+            "tests/missions/test_assignment_answers.py",
+        ],
     ),
     "claims": (
         ["rewards/services/claims.py"],
