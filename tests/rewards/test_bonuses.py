@@ -295,3 +295,23 @@ def test_an_explanation_reads_the_bonus_dicts_stored_with_old_claims(
     stored: dict[str, Any], explanation: str
 ) -> None:
     assert bonus_explanation(stored) == explanation
+
+
+def test_under_half_the_average_by_any_margin_earns_the_speed_bonus() -> None:
+    owner = player()
+    template = TemplateFactory(rewards={"xp": 100, "dgt": "10"})
+    with_history(template, took=timedelta(hours=3))
+    # 1 h is under half of 3 h (1.5 h), though not under a third.
+    result = claim(owner, mission(owner, template=template, took=timedelta(hours=1)))
+    assert kinds(result) == ["speed"] and result["granted"]["xp"] == 150
+
+
+def test_a_perfect_period_counts_only_missions_of_its_own_period_type() -> None:
+    owner = player()
+    first_of_month = NOW.replace(day=1)  # the day and the month start at the same instant
+    mission(owner, at=first_of_month, period_type="monthly", state="active")
+    mission(owner, at=first_of_month)
+    m = mission(owner, at=first_of_month)
+    assert m.period_start == first_of_month.replace(hour=0)
+    result = mission_claim(mission_id=m.pk, user_id=owner.pk, now=first_of_month).as_dict()
+    assert kinds(result) == ["perfect"] and result["granted"]["xp"] == 125
