@@ -306,10 +306,11 @@ def test_under_half_the_average_by_any_margin_earns_the_speed_bonus() -> None:
     assert kinds(result) == ["speed"] and result["granted"]["xp"] == 150
 
 
-def test_a_perfect_period_counts_only_missions_of_its_own_period_type() -> None:
+def test_a_perfect_period_counts_only_the_missions_of_that_very_period() -> None:
     owner = player()
     first_of_month = NOW.replace(day=1)  # the day and the month start at the same instant
     mission(owner, at=first_of_month, period_type="monthly", state="active")
+    mission(owner, at=first_of_month - timedelta(days=1), state="expired")  # the day before
     mission(owner, at=first_of_month)
     m = mission(owner, at=first_of_month)
     assert m.period_start == first_of_month.replace(hour=0)
