@@ -93,6 +93,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
         [
             "tests/rewards/test_claim.py",
             "tests/rewards/test_claim_all.py",
+            "tests/rewards/test_claim_answers.py",
             "tests/rewards/test_parallel_claims.py",
             "tests/rewards/test_claim_races.py",
             "tests/rewards/test_auto_grant.py",

@@ -11,7 +11,7 @@ import pytest
 from missions.models import MissionTemplate
 from rewards.models import Claim, InventoryItem, Item
 from rewards.services import mission_claim
-from rewards.services.bonuses import Bonus, apply_bonuses
+from rewards.services.bonuses import Bonus, apply_bonuses, bonus_explanation
 from streaks.models import Streak
 from tests.factories import TemplateFactory
 
@@ -242,3 +242,77 @@ def test_items_badges_and_titles_are_never_multiplied() -> None:
     result = claim(owner, mission(owner, rewards=rewards))
     assert result["granted"]["items"] == [{"key": "streak_freeze", "qty": 1}]
     assert InventoryItem.objects.get(user=owner).qty == 1
+
+
+def test_only_the_templates_own_completions_inside_the_window_make_the_speed_average() -> None:
+    owner = player()
+    template = TemplateFactory(rewards={"xp": 100, "dgt": "10"})
+    # Five slow completions of another template, and five of this one 31 days back (the
+    # window is 30): none of them count, so there is no sample and no speed bonus.
+    with_history(TemplateFactory(), took=timedelta(hours=10))
+    for i in range(5):
+        mission(
+            player(),
+            template=template,
+            at=NOW - timedelta(days=31, minutes=i),
+            took=timedelta(hours=10),
+        )
+    assert (
+        claim(owner, mission(owner, template=template, took=timedelta(minutes=1)))["bonuses"] == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("stored", "explanation"),
+    [
+        # Claims stored before explanations existed may lack any field: the words still read.
+        ({}, "bonus: bonus, ×1 XP and DGT"),
+        (
+            {"kind": "speed", "multiplier_xp": "1.5", "multiplier_dgt": "1.25"},
+            "speed: done in 1m, under half the average 1m, ×1.5 XP, ×1.25 DGT",
+        ),
+        (
+            {
+                "kind": "speed",
+                "multiplier_xp": "1.5",
+                "multiplier_dgt": "1.25",
+                "detail": {"seconds_to_complete": 119, "average_seconds": 3599},
+            },
+            "speed: done in 1m, under half the average 59m, ×1.5 XP, ×1.25 DGT",
+        ),
+        (
+            {"kind": "streak", "multiplier_xp": "2.0", "multiplier_dgt": "2.0"},
+            "streak: ?-day daily streak, ×2.0 XP and DGT",
+        ),
+        (
+            {"kind": "perfect", "multiplier_xp": "1.25"},
+            "perfect: every mission completed, ×1.25 XP",
+        ),
+        ({"kind": "event", "multiplier_dgt": "3"}, "event: event, ×3 DGT"),
+    ],
+)
+def test_an_explanation_reads_the_bonus_dicts_stored_with_old_claims(
+    stored: dict[str, Any], explanation: str
+) -> None:
+    assert bonus_explanation(stored) == explanation
+
+
+def test_under_half_the_average_by_any_margin_earns_the_speed_bonus() -> None:
+    owner = player()
+    template = TemplateFactory(rewards={"xp": 100, "dgt": "10"})
+    with_history(template, took=timedelta(hours=3))
+    # 1 h is under half of 3 h (1.5 h), though not under a third.
+    result = claim(owner, mission(owner, template=template, took=timedelta(hours=1)))
+    assert kinds(result) == ["speed"] and result["granted"]["xp"] == 150
+
+
+def test_a_perfect_period_counts_only_the_missions_of_that_very_period() -> None:
+    owner = player()
+    first_of_month = NOW.replace(day=1)  # the day and the month start at the same instant
+    mission(owner, at=first_of_month, period_type="monthly", state="active")
+    mission(owner, at=first_of_month - timedelta(days=1), state="expired")  # the day before
+    mission(owner, at=first_of_month)
+    m = mission(owner, at=first_of_month)
+    assert m.period_start == first_of_month.replace(hour=0)
+    result = mission_claim(mission_id=m.pk, user_id=owner.pk, now=first_of_month).as_dict()
+    assert kinds(result) == ["perfect"] and result["granted"]["xp"] == 125

@@ -4,16 +4,20 @@ commit. Values are worked out by hand."""
 
 from __future__ import annotations
 
+import threading
+import time
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
 from prometheus_client import REGISTRY
 
 from missions.errors import ValidationFailed
 from rewards.models import Badge, InventoryItem, Item, LedgerEntry, Title
 from rewards.services import AlreadyGranted, rewards_grant
 from rewards.signals import reward_granted
+from tests.locks import backend_pid, wait_until_blocked_on_a_lock
 
 from .helpers import mission, player
 
@@ -155,3 +159,53 @@ def test_a_missing_catalog_entry_is_created_with_a_warning_that_names_it(
         grant(user, {"items": [{"key": "new_gem"}]})
     assert "creating missing Item catalog entries: ['new_gem']" in caplog.messages
     assert Item.objects.filter(key="new_gem").exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_key_another_players_grant_is_writing_is_refused_without_naming_a_mission() -> None:
+    """The unique index, not the existence check, catches this one: the first grant has not
+    committed when the second (another player, so another balance lock) looks for the key."""
+    a, b = player(), player()
+    held, release = threading.Event(), threading.Event()
+    pid: list[int] = []
+    outcome: dict[str, Any] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                grant(a, {"xp": 1}, key="shared")
+                held.set()  # inserted, not committed
+                release.wait(timeout=30)
+        except Exception as exc:
+            outcome["first"] = exc
+        finally:
+            held.set()
+            connection.close()
+
+    def second() -> None:
+        try:
+            pid.append(backend_pid())
+            grant(b, {"xp": 1}, key="shared")
+        except Exception as exc:
+            outcome["second"] = exc
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    assert held.wait(timeout=30)
+    racer = threading.Thread(target=second)
+    racer.start()
+    try:
+        while not pid and racer.is_alive():
+            time.sleep(0.01)
+        wait_until_blocked_on_a_lock(pid[0])  # on the unique index of the key
+    finally:
+        release.set()
+        holder.join()
+        racer.join()
+
+    assert "first" not in outcome, outcome
+    assert isinstance(outcome["second"], AlreadyGranted)
+    assert str(outcome["second"]) == "a ledger entry already exists for key 'shared'"
+    assert list(LedgerEntry.objects.values_list("user_id", flat=True)) == [a.pk]
