@@ -65,6 +65,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
             "tests/missions/test_concurrency.py",
             "tests/missions/test_lazy_assignment.py",
             "tests/missions/test_replay.py",
+            "tests/missions/test_ingest_metrics.py",
         ],
     ),
     "progress": (
