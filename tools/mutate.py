@@ -116,6 +116,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
             "tests/streaks/test_streaks.py",
             "tests/streaks/test_concurrency.py",
             "tests/streaks/test_local_days.py",
+            "tests/streaks/test_late_completions.py",
             "tests/ops/test_streak_outbox.py",
         ],
     ),
