@@ -95,3 +95,62 @@ def test_a_restored_streak_is_left_alone_by_a_late_day() -> None:
     # Not rebuilt: the restored break stays, and the run is what the restore made it.
     assert state(user) == (2, 2, date(2026, 11, 25), [(date(2026, 11, 24), 1)])
     assert StreakBreak.objects.get(streak=streak).restored_at == day(2, hour=13)
+
+
+def freezes(user: Any, qty: int) -> None:
+    from rewards.models import InventoryItem, Item
+
+    item, _ = Item.objects.get_or_create(key="streak_freeze", defaults={"name": "Streak Freeze"})
+    InventoryItem.objects.update_or_create(user=user, item=item, defaults={"qty": qty})
+
+
+def test_a_rebuild_keeps_the_days_freezes_covered() -> None:
+    user = player()
+    freezes(user, 1)
+    assert complete(user, day(0), day(2)) == 2  # Tuesday frozen
+    assert complete(user, day(4)) == 1  # Thursday missed, no freeze left: a break
+    assert state(user) == (1, 2, date(2026, 11, 27), [(date(2026, 11, 26), 2)])
+    assert complete(user, day(3)) == 1  # Thursday's mission completes late
+    # Monday, (frozen Tuesday), Wednesday, Thursday, Friday: one run of four counted days.
+    assert state(user) == (4, 4, date(2026, 11, 27), [])
+    assert streak_differences([user.pk]) == []
+
+
+def test_a_rebuild_skips_the_date_a_timezone_change_east_jumped_over() -> None:
+    la, tokyo = ZoneInfo("America/Los_Angeles"), ZoneInfo("Asia/Tokyo")
+    user = player()
+    player_timezone_set(user_id=user.pk, timezone="America/Los_Angeles", now=LONG_AGO)
+    saturday, sunday, monday = (datetime(2026, 11, d, 12, tzinfo=la) for d in (28, 29, 30))
+    assert complete(user, saturday, monday) == 2  # Sunday looks missed
+    player_timezone_set(user_id=user.pk, timezone="Asia/Tokyo", now=monday + timedelta(hours=1))
+    # Tokyo's 2 December follows the LA Monday (1 December belongs to no day of this player).
+    assert complete(user, datetime(2026, 12, 2, 0, 30, tzinfo=tokyo)) == 1
+    assert state(user) == (2, 2, date(2026, 12, 2), [(date(2026, 11, 29), 1)])
+    assert complete(user, sunday) == 1  # Sunday's mission completes late
+    assert state(user) == (4, 4, date(2026, 12, 2), [])
+    assert streak_differences([user.pk]) == []
+
+
+def test_a_late_completion_of_a_day_already_counted_rewrites_nothing() -> None:
+    from streaks.signals import streak_updated
+
+    user = player()
+    assert complete(user, day(0), day(2)) == 2
+    before = list(StreakBreak.objects.values_list("pk", "missed_from", "length", "created_at"))
+    assert [row[1:3] for row in before] == [(date(2026, 11, 24), 1)]
+    sent: list[Any] = []
+
+    def receiver(**kwargs: Any) -> None:
+        sent.append(kwargs)
+
+    streak_updated.connect(receiver, weak=False)
+    try:
+        # A second Monday mission completes late: Monday is counted already.
+        assert complete(user, day(0, hour=18)) == 1
+    finally:
+        streak_updated.disconnect(receiver)
+    assert sent == []
+    assert list(StreakBreak.objects.values_list("pk", "missed_from", "length", "created_at")) == (
+        before
+    )
+    assert state(user) == (1, 1, date(2026, 11, 25), [(date(2026, 11, 24), 1)])
