@@ -154,3 +154,45 @@ def test_a_late_completion_of_a_day_already_counted_rewrites_nothing() -> None:
         before
     )
     assert state(user) == (1, 1, date(2026, 11, 25), [(date(2026, 11, 24), 1)])
+
+
+def test_a_late_day_that_leaves_a_gap_rebuilds_the_breaks_and_says_so() -> None:
+    from streaks.signals import streak_updated
+
+    user = player()
+    assert complete(user, day(0), day(2), day(5)) == 3
+    assert state(user) == (
+        1,
+        1,
+        date(2026, 11, 28),
+        [(date(2026, 11, 24), 1), (date(2026, 11, 26), 1)],
+    )
+    sent: list[dict[str, Any]] = []
+
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        sent.append({"sender": sender, **kwargs})
+
+    streak_updated.connect(receiver, weak=False)
+    try:
+        assert complete(user, day(1)) == 1  # Tuesday completes late; Thursday stays missed
+    finally:
+        streak_updated.disconnect(receiver)
+    # Monday to Wednesday (3), then Saturday: one break, from Thursday, of length 3.
+    assert state(user) == (1, 3, date(2026, 11, 28), [(date(2026, 11, 26), 3)])
+    streak = Streak.objects.get(user=user, kind="daily")
+    assert len(sent) == 1
+    update = sent[0].pop("update")
+    assert sent[0] == {
+        "sender": Streak,
+        "signal": streak_updated,
+        "user_id": user.pk,
+        "kind": "daily",
+    }
+    assert (update.streak.pk, update.counted, update.frozen_days, update.broken) == (
+        streak.pk,
+        True,
+        [],
+        None,
+    )
+    assert (update.streak.current, update.streak.best) == (1, 3)
+    assert streak_differences([user.pk]) == []
