@@ -66,6 +66,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
             "tests/missions/test_concurrency.py",
             "tests/missions/test_lazy_assignment.py",
             "tests/missions/test_replay.py",
+            "tests/missions/test_ingest_metrics.py",
         ],
     ),
     "progress": (
@@ -121,6 +122,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
             "tests/streaks/test_streaks.py",
             "tests/streaks/test_concurrency.py",
             "tests/streaks/test_local_days.py",
+            "tests/streaks/test_late_completions.py",
             "tests/ops/test_streak_outbox.py",
         ],
     ),

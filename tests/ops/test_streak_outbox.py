@@ -47,10 +47,16 @@ with transaction.atomic():
 
 def ingest_and_die(events: list[dict[str, Any]], now: datetime) -> None:
     db = connection.settings_dict
+    # The database this test's connection really uses: under mutmut (several pytest sessions
+    # in one process) settings_dict's NAME gains a "test_" prefix per session while the
+    # connection pool still serves the first one.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_database()")
+        (name,) = cursor.fetchone()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.django.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{name}",
     }
     done = subprocess.run(
         [

@@ -140,3 +140,28 @@ def test_replay_rebuilds_local_streaks_from_the_completions(settings: Any) -> No
         assert done.completed_at == instant
     assert Streak.objects.get(user=user, kind="daily").current == 2
     assert streak_differences([user.pk]) == []
+
+
+def test_a_restore_bridges_by_the_players_local_day_not_the_utc_one() -> None:
+    from missions.errors import Conflict
+    from streaks.services import streak_restore
+
+    tokyo = zoned("Asia/Tokyo", LONG_AGO)
+    streak = record(
+        tokyo, local("Asia/Tokyo", 2026, 11, 20, 12), local("Asia/Tokyo", 2026, 11, 21, 12)
+    )
+    # 01:00 on the 23rd in Tokyo (16:00 UTC on the 22nd): the 22nd was missed in Tokyo, so the
+    # lapsed streak is bridged to it; in UTC it would still be the 22nd, nothing to restore.
+    streak_restore(streak_id=streak.pk, reason="outage", now=local("Asia/Tokyo", 2026, 11, 23, 1))
+    streak.refresh_from_db()
+    assert (streak.current, streak.last_completed) == (2, date(2026, 11, 22))
+
+    pago = zoned("Pacific/Pago_Pago", LONG_AGO)
+    zone = "Pacific/Pago_Pago"
+    streak = record(pago, local(zone, 2026, 11, 20, 12), local(zone, 2026, 11, 21, 12))
+    # 20:00 on the 22nd in Pago Pago (07:00 UTC on the 23rd): the streak is alive there (the
+    # 21st is yesterday), though in UTC the 22nd would look missed.
+    with pytest.raises(Conflict, match="is not broken"):
+        streak_restore(streak_id=streak.pk, reason="outage", now=local(zone, 2026, 11, 22, 20))
+    streak.refresh_from_db()
+    assert (streak.current, streak.last_completed) == (2, date(2026, 11, 21))
