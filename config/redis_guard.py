@@ -3,10 +3,11 @@
 Two breakers per Redis address, one for the cache (django-redis) and one for the channel
 layer (channels-redis). After REDIS_BREAKER_FAILURES failed calls in a row a breaker opens:
 calls fail at once without touching the network, and after REDIS_BREAKER_RESET_SECONDS one
-call tries again. So a hung Redis costs the first few requests one socket timeout each and
-the rest nothing; the outage is logged when the breaker opens and when it closes, not once
-per call. Every call and state change is counted in `mission_redis_breaker_total` (by use and
-event: failed, refused, opened, reopened, closed), so what an outage cost is measured exactly.
+call tries again (with any call that starts while it is in flight). So a hung Redis costs the
+first few requests one socket timeout each and the rest nothing; the outage is logged when
+the breaker opens and when it closes, not once per call. Every call and state change is
+counted in `mission_redis_breaker_total` (by use and event: failed, refused, opened,
+reopened, closed), so what an outage cost is measured exactly.
 
 What a failed call means to its caller:
 - cache (GuardedRedisCache with IGNORE_EXCEPTIONS): a miss. `get` → None, `get_many` → {},
