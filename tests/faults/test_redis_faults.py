@@ -231,14 +231,9 @@ def test_batches_api_hub_and_claims_answer_while_redis_dies_hangs_and_returns(
     assert log.count("unavailable (") == sum(total[u, "opened"] for u in uses), log[-3000:]
     assert log.count("available again") == sum(total[u, "closed"] for u in uses), log[-3000:]
     assert total["cache", "opened"] == 2 and total["cache", "closed"] == 2
-    print(
-        json.dumps(
-            {
-                name: dict(Counter({f"{u} {e}": n for (u, e), n in d.items()}))
-                for name, d in deltas.items()
-            }
-        )
-    )
+    steps = Counter(r["phase"] for r in client.batches)
+    breakers = {name: {f"{u} {e}": n for (u, e), n in d.items()} for name, d in deltas.items()}
+    print(json.dumps({"steps": steps, "player requests": len(client.player_answers), **breakers}))
 
 
 def test_the_socket_is_refused_with_4503_while_redis_is_down_and_opens_once_it_is_back(
