@@ -3,9 +3,11 @@
 Two breakers per Redis address, one for the cache (django-redis) and one for the channel
 layer (channels-redis). After REDIS_BREAKER_FAILURES failed calls in a row a breaker opens:
 calls fail at once without touching the network, and after REDIS_BREAKER_RESET_SECONDS one
-call tries again. So a hung Redis costs the first few requests one socket timeout each and
-the rest nothing; the outage is logged when the breaker opens and when it closes, not once
-per call.
+call tries again (with any call that starts while it is in flight). So a hung Redis costs the
+first few requests one socket timeout each and the rest nothing; the outage is logged when
+the breaker opens and when it closes, not once per call. Every call and state change is
+counted in `mission_redis_breaker_total` (by use and event: failed, refused, opened,
+reopened, closed), so what an outage cost is measured exactly.
 
 What a failed call means to its caller:
 - cache (GuardedRedisCache with IGNORE_EXCEPTIONS): a miss. `get` → None, `get_many` → {},
@@ -30,6 +32,8 @@ from django_redis.cache import RedisCache
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from missions import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -64,18 +68,25 @@ def _is_not_an_outage(exc: BaseException) -> bool:
 
 
 class _LogOutages(pybreaker.CircuitBreakerListener):
-    """One log line when a Redis outage starts (closed → open) and one when it ends."""
+    """One log line when a Redis outage starts (closed → open) and one when it ends; every
+    failed call and state change counted in mission_redis_breaker_total{use}."""
 
-    def __init__(self) -> None:
+    def __init__(self, use: str) -> None:
+        self.use = use
         self.last_error: BaseException | None = None
 
     def failure(self, cb: pybreaker.CircuitBreaker, exc: BaseException) -> None:
+        # Only calls that reached Redis get here: a refused call fails before the listeners.
         self.last_error = exc
+        metrics.redis_breaker_event(self.use, "failed")
 
     def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
         old = getattr(old_state, "name", None)
         new = getattr(new_state, "name", None)
-        if new == pybreaker.STATE_OPEN and old == pybreaker.STATE_CLOSED:
+        if new == pybreaker.STATE_OPEN and old == pybreaker.STATE_HALF_OPEN:
+            metrics.redis_breaker_event(self.use, "reopened")
+        elif new == pybreaker.STATE_OPEN and old == pybreaker.STATE_CLOSED:
+            metrics.redis_breaker_event(self.use, "opened")
             error = self.last_error
             logger.error(
                 "%s unavailable (%s: %s): failing fast, trying again every %s s",
@@ -85,6 +96,7 @@ class _LogOutages(pybreaker.CircuitBreakerListener):
                 cb.reset_timeout,
             )
         elif new == pybreaker.STATE_CLOSED and old is not None and old != pybreaker.STATE_CLOSED:
+            metrics.redis_breaker_event(self.use, "closed")
             logger.warning("%s available again", cb.name)
 
 
@@ -104,7 +116,7 @@ def breaker(kind: str, address: str) -> pybreaker.CircuitBreaker:
                 fail_max=settings.REDIS_BREAKER_FAILURES,
                 reset_timeout=settings.REDIS_BREAKER_RESET_SECONDS,
                 exclude=[_is_not_an_outage],
-                listeners=[_LogOutages()],
+                listeners=[_LogOutages(kind.replace(" ", "_"))],
                 name=f"Redis {kind} at {_redact(address)}",
             )
         return _breakers[key]
@@ -126,17 +138,29 @@ def _redact(address: str) -> str:
 
 def guarded_call(cb: pybreaker.CircuitBreaker, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
     """fn(*args, **kw) through the breaker; any outage comes out as ConnectionInterrupted."""
+    reached = False
     try:
         # `calling()` holds the breaker's lock only to check the state, not during the call:
         # one slow call must not queue every other thread behind it.
         with cb.calling():
+            reached = True
             return fn(*args, **kw)
     except pybreaker.CircuitBreakerError as exc:
+        _count_refused(cb, reached)
         raise ConnectionInterrupted(connection=None) from exc
     except ConnectionInterrupted:
         raise
     except UNAVAILABLE as exc:
         raise ConnectionInterrupted(connection=None) from exc
+
+
+def _count_refused(cb: pybreaker.CircuitBreaker, reached: bool) -> None:
+    # A CircuitBreakerError from a call that reached Redis is the one that opened the
+    # breaker (counted as failed); only one that never got past the open breaker is refused.
+    if not reached:
+        for listener in cb.listeners:
+            if isinstance(listener, _LogOutages):
+                metrics.redis_breaker_event(listener.use, "refused")
 
 
 class _GuardedClient:
@@ -216,12 +240,15 @@ async def layer_call(layer: Any, make: Callable[[], Awaitable[T]]) -> T:
         except STALE_CONNECTION:
             return await make()
 
+    reached = False
     try:
         with cb.calling():
+            reached = True
             return await asyncio.wait_for(
                 once_more_if_stale(), timeout=settings.REDIS_SOCKET_TIMEOUT
             )
     except pybreaker.CircuitBreakerError as exc:
+        _count_refused(cb, reached)
         raise LayerUnavailable(str(exc)) from exc
     except UNAVAILABLE as exc:
         raise LayerUnavailable(f"{type(exc).__name__}: {exc}") from exc

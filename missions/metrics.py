@@ -105,7 +105,16 @@ CACHE_LOOKUPS = Counter(
     ["cache", "result"],
 )
 
+REDIS_BREAKER = Counter(
+    "mission_redis_breaker_total",
+    "Redis calls through the circuit breakers (config/redis_guard.py), by use (cache, "
+    "channel_layer) and event: failed (reached Redis and failed), refused (failed at once, "
+    "breaker open), opened (an outage starts), reopened (a trial call failed), closed",
+    ["use", "event"],
+)
+
 SEVERITIES = ("warning", "error", "critical")
+REDIS_BREAKER_EVENTS = ("failed", "refused", "opened", "reopened", "closed")
 
 
 # -- recording helpers (call them after the commit: `transaction.on_commit(lambda: ...)`) --
@@ -172,6 +181,13 @@ def socket_closed() -> None:
 
 def cache_lookup(cache: str, result: str) -> None:
     CACHE_LOOKUPS.labels(cache, result).inc()
+
+
+def redis_breaker_event(use: str, event: str) -> None:
+    """One call or state change of a Redis circuit breaker (config/redis_guard.py)."""
+    if event not in REDIS_BREAKER_EVENTS:
+        raise ValueError(f"event must be one of {REDIS_BREAKER_EVENTS}, got {event!r}")
+    REDIS_BREAKER.labels(use, event).inc()
 
 
 # -- for the scheduled tasks (rollover and friends) ----------------------------------------

@@ -20,9 +20,11 @@ from .engine import make_template, req
 
 
 def _wait_for(predicate: Any, seconds: float = 20) -> None:
+    """Poll until predicate() holds; `seconds` is a hang guard, not a bound under test."""
     deadline = time.monotonic() + seconds
     while not predicate():
-        assert time.monotonic() < deadline, "timed out"
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still waiting after {seconds} s: a hang")
         time.sleep(0.01)
 
 
