@@ -172,8 +172,7 @@ def test_replay_reports_a_tampered_progress_row_and_fix_repairs_it(
     mission = ActiveMission.objects.get(template=template)
     # The whole line: which mission, of which template, whose — then what differs.
     assert (
-        f"mission {mission.pk} ({template.key}, user {user.pk}) "
-        "posts.current: stored 4, replayed 3"
+        f"mission {mission.pk} ({template.key}, user {user.pk}) posts.current: stored 4, replayed 3"
     ) in out
     assert "1 difference(s)" in out
     call_command("replay_events", "--fix", "--no-progress")
