@@ -500,3 +500,8 @@ def test_the_registered_exclusions_withhold_templates_from_their_players() -> No
     assert sorted((m.user_id, m.template.key) for m in created) == sorted(
         [(alice.pk, "kept"), (bob.pk, "kept"), (bob.pk, "withheld")]
     )
+
+
+def test_the_draw_seed_is_pinned_so_a_deploy_never_reshuffles_a_current_draw() -> None:
+    # sha256("1:daily:2026-11-27T00:00:00+00:00"), its first 8 bytes big-endian.
+    assert draw_seed(1, DAY) == 10488406865246654836

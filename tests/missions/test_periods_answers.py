@@ -225,3 +225,15 @@ def test_an_unknown_zone_name_is_refused_naming_it() -> None:
         == "'Mars/Olympus' is not an IANA timezone name (e.g. 'Asia/Tokyo', 'UTC')"
     )
     assert zone_validate(" Asia/Tokyo ") == "Asia/Tokyo"
+
+
+def test_months_are_named_by_their_local_first_day_across_a_year_end() -> None:
+    tokyo = Schedule.of("Asia/Tokyo")
+    assert tokyo.label("monthly", NOW) == date(2026, 12, 1)  # already December in Tokyo
+    assert LA.label("monthly", NOW) == date(2026, 11, 1)
+    assert tokyo.label("monthly", D(2026, 12, 31, 15)) == date(2027, 1, 1)
+    assert tokyo.label("monthly", D(2026, 12, 31, 15) - TICK) == date(2026, 12, 1)
+    # After the change LA → Tokyo, the months keep their local names.
+    assert TOKYO.label("monthly", D(2027, 1, 15)) == date(2027, 1, 1)
+    assert TOKYO.label("monthly", D(2026, 12, 15)) == date(2026, 11, 1)  # LA's long November
+    assert TOKYO.skipped_labels("monthly") == frozenset({date(2026, 12, 1)})
