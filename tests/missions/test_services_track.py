@@ -307,3 +307,25 @@ def test_an_old_event_assigns_the_current_periods_not_missions_in_the_past() -> 
     starts = list(ActiveMission.objects.filter(user=user).values_list("period_start", flat=True))
     assert starts == [at(3)]
     assert MissionProgress.objects.get(user=user).current == 0
+
+
+@pytest.mark.django_db
+def test_the_first_and_the_last_possible_user_ids_are_players_like_any_other() -> None:
+    from missions.services.ingest import MAX_USER_ID
+
+    quality_template()
+    first, last = UserFactory(id=1), UserFactory(id=MAX_USER_ID)
+    now = timezone.now()
+    result = events_ingest(
+        events=[
+            event(first.pk, "post:created", {"content_length": 120}, when=now),
+            event(last.pk, "post:created", {"content_length": 120}, when=now),
+            event(MAX_USER_ID + 1, "post:created", {}, when=now, event_id="too-big"),
+        ],
+        now=now,
+    )
+    assert (result.accepted, [r.as_dict() for r in result.rejected]) == (
+        2,
+        [{"index": 2, "id": "too-big", "errors": {"user_id": ["no such user"]}}],
+    )
+    assert Event.objects.filter(user_id__in=[1, MAX_USER_ID]).count() == 2

@@ -196,3 +196,18 @@ def test_a_late_day_that_leaves_a_gap_rebuilds_the_breaks_and_says_so() -> None:
     )
     assert (update.streak.current, update.streak.best) == (1, 3)
     assert streak_differences([user.pk]) == []
+
+
+def test_pending_completions_are_counted_oldest_first_and_nothing_pending_counts_zero() -> None:
+    from rewards.models import InventoryItem
+
+    user = player()
+    freezes(user, 1)
+    mission(user, at=day(2))  # stored first, completed last
+    mission(user, at=day(0))
+    # Monday, then Wednesday with Tuesday frozen (Wednesday first would have made Monday a
+    # late day and spent no freeze).
+    assert streaks_credit_pending(user_id=user.pk, since=LONG_AGO) == 2
+    assert state(user) == (2, 2, date(2026, 11, 25), [])
+    assert InventoryItem.objects.get(user=user, item__key="streak_freeze").qty == 0
+    assert streaks_credit_pending(user_id=user.pk, since=LONG_AGO) == 0
