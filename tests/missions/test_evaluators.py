@@ -759,3 +759,28 @@ def test_a_new_day_that_does_not_lengthen_the_longest_run_keeps_when_it_was_reac
         send(user.pk, "shoutbox:message", when=at(day, 9))
     row = MissionProgress.objects.get(user=user)
     assert (row.current, row.reached_at) == (2, at(1, 9))
+
+
+def test_a_streak_day_is_the_players_local_day_not_the_utc_one() -> None:
+    """23:00 and 01:00 in Tokyo are two Tokyo days but one UTC day (both 30 Nov UTC): a Tokyo
+    player's streak counts them as two days; a UTC player's, as one."""
+    from missions.evaluators.base import EventRecord
+    from missions.evaluators.streak import period_key
+    from missions.periods import Schedule
+
+    def event(iso: str) -> EventRecord:
+        when = datetime.fromisoformat(iso)
+        return EventRecord(1, iso, 1, "shoutbox:message", when, when, {})
+
+    late, early = event("2026-11-30T14:00:00+00:00"), event("2026-11-30T16:00:00+00:00")
+    tokyo = Schedule.of("Asia/Tokyo")
+    assert [period_key(late, "day", tokyo), period_key(early, "day", tokyo)] == [
+        "2026-11-30",
+        "2026-12-01",
+    ]
+    assert [period_key(late, "day"), period_key(early, "day")] == ["2026-11-30", "2026-11-30"]
+    # A week's label is its Monday in the player's zone: Sunday 16:00 UTC is Monday 01:00
+    # in Tokyo, so a new Tokyo week.
+    sunday = event("2026-11-29T16:00:00+00:00")
+    assert period_key(sunday, "week", tokyo) == "2026-11-30"
+    assert period_key(sunday, "week", Schedule.of("UTC")) == "2026-11-23"
