@@ -505,3 +505,22 @@ def test_the_registered_exclusions_withhold_templates_from_their_players() -> No
 def test_the_draw_seed_is_pinned_so_a_deploy_never_reshuffles_a_current_draw() -> None:
     # sha256("1:daily:2026-11-27T00:00:00+00:00"), its first 8 bytes big-endian.
     assert draw_seed(1, DAY) == 10488406865246654836
+
+
+@pytest.mark.django_db
+def test_each_template_gets_its_own_time_left_answer_in_one_call(settings: Any) -> None:
+    """The time-left check is remembered per template and period within a call: at 18:00,
+    a daily template that wants 50 % of the day left is not given, one that wants 10 % is,
+    in either order of the catalog."""
+    settings.MISSIONS_PER_PERIOD = {"daily": 5}
+    TemplateFactory(key="a_wants_half", metadata={"min_remaining_percent": 50})
+    TemplateFactory(key="b_wants_tenth", metadata={"min_remaining_percent": 10})
+    TemplateFactory(key="c_wants_half", metadata={"min_remaining_percent": 50})
+    users = [UserFactory(), UserFactory()]
+    now = datetime(2026, 12, 2, 18, 0, tzinfo=UTC)
+    missions_assign(user_ids=[u.pk for u in users], now=now)
+    for user in users:
+        keys = sorted(
+            ActiveMission.objects.filter(user=user).values_list("template__key", flat=True)
+        )
+        assert keys == ["b_wants_tenth"]
