@@ -185,9 +185,10 @@ def _player_contexts(
         # (each player's own current period: one condition per template and distinct start).
         condition = Q()
         for template in cooling:
+            shared = _shared_period(template, now)
             by_start: dict[datetime, list[int]] = defaultdict(list)
             for user_id, context in contexts.items():
-                by_start[_period_of(template, context, now).start].append(user_id)
+                by_start[_period_of(template, context, shared).start].append(user_id)
             for start, group in by_start.items():
                 condition |= Q(
                     template_id=template.id,
@@ -220,10 +221,9 @@ def _shared_period(template: MissionTemplate, now: datetime) -> Period | None:
     return None
 
 
-def _period_of(template: MissionTemplate, player: PlayerContext, now: datetime) -> Period:
-    """The period `template` runs in for this player: their local day, week or month, or the
-    period all players share (see _shared_period); the perpetual period."""
-    shared = _shared_period(template, now)
+def _period_of(template: MissionTemplate, player: PlayerContext, shared: Period | None) -> Period:
+    """The period `template` runs in for this player: `shared` (its _shared_period) when all
+    players share one, else their local day, week or month, or the perpetual period."""
     return shared if shared is not None else player.periods[template.period_type]
 
 
@@ -290,14 +290,10 @@ def missions_assign(
     shared = {t.id: _shared_period(t, now) for t in templates}
     time_left: dict[tuple[int, datetime, datetime | None], bool] = {}
 
-    def period_of(template: MissionTemplate, player: PlayerContext) -> Period:
-        period = shared[template.id]
-        return period if period is not None else player.periods[template.period_type]
-
     def open_to(template: MissionTemplate, player: PlayerContext) -> bool:
         if not is_eligible(template, player):
             return False
-        period = period_of(template, player)
+        period = _period_of(template, player, shared[template.id])
         key = (template.id, period.start, period.end)
         if key not in time_left:
             time_left[key] = enough_time_left(template, period, now)
@@ -321,7 +317,7 @@ def missions_assign(
                 if t.id not in existing_templates[user_id] and open_to(t, player)
             ]
         for template in chosen:
-            period = period_of(template, player)
+            period = _period_of(template, player, shared[template.id])
             new.append(NewMission(user_id, template, period.start, period.end))
     if not new:
         return []

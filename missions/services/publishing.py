@@ -16,6 +16,7 @@ from .assignment import (
     NewMission,
     _period_of,
     _player_contexts,
+    _shared_period,
     is_eligible,
     missions_insert,
 )
@@ -46,6 +47,7 @@ def template_assign_now(
         )
     total = 0
     chunk: list[int] = []
+    shared = _shared_period(template, now)  # the same for every player, when shared
 
     def flush() -> None:
         nonlocal total
@@ -57,7 +59,7 @@ def template_assign_now(
         for user_id in chunk:
             if is_eligible(template, contexts[user_id]):
                 # Each player's own current period (their local day, week or month).
-                period = _period_of(template, contexts[user_id], now)
+                period = _period_of(template, contexts[user_id], shared)
                 new.append(NewMission(user_id, template, period.start, period.end))
         if new:
             with transaction.atomic():
